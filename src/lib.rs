@@ -1,0 +1,14 @@
+//! wa1kpcap: packet captures to analysis-ready flow datasets.
+//!
+//! The pipeline, stage by stage:
+//! - [`capture`]: pcap / pcapng readers (memory-mapped, or streamed from
+//!   gzip/zstd) yielding borrowed packet records with exact ns timestamps;
+//! - [`decode`]: stateless link → tunnel → IP → transport decoding with named
+//!   anomalies, plus bounded IP defragmentation;
+//! - [`inspect`]: per-file summaries (`wa1kpcap inspect`);
+//! - [`sample`]: a generated sample capture and protocol-message fixtures.
+
+pub mod capture;
+pub mod decode;
+pub mod inspect;
+pub mod sample;
