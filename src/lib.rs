@@ -5,10 +5,18 @@
 //!   gzip/zstd) yielding borrowed packet records with exact ns timestamps;
 //! - [`decode`]: stateless link → tunnel → IP → transport decoding with named
 //!   anomalies, plus bounded IP defragmentation;
+//! - [`flow`], [`features`]: bidirectional flows, their sequences and
+//!   statistics; [`analyzer`] wires it all for one capture;
 //! - [`inspect`]: per-file summaries (`wa1kpcap inspect`);
 //! - [`sample`]: a generated sample capture and protocol-message fixtures.
 
+pub mod analyzer;
 pub mod capture;
 pub mod decode;
+pub mod features;
+pub mod flow;
 pub mod inspect;
 pub mod sample;
+
+pub use analyzer::{Analysis, Analyzer, RunSummary};
+pub use flow::{Flow, FlowConfig, FlowKey};

@@ -93,6 +93,11 @@ impl AnomalySet {
     pub fn contains(self, a: Anomaly) -> bool {
         self.0 & (1u64 << (a as u8)) != 0
     }
+    /// Add every anomaly of `other`.
+    #[inline]
+    pub fn extend(&mut self, other: AnomalySet) {
+        self.0 |= other.0;
+    }
     #[inline]
     pub fn is_empty(self) -> bool {
         self.0 == 0

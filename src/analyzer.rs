@@ -1,0 +1,296 @@
+//! The analyzer: the library's front door, in the spirit of the seed's
+//! `Wa1kPcap`. Reads a capture, decodes, reassembles fragments, tracks flows
+//! and hands out finished [`Flow`]s — all at once, or streamed as they end.
+//!
+//! Owns: wiring capture → decode → defrag → flow table for one file, and the
+//! run summary. Parallel and multi-file pipelines build on [`Analyzer::stream`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::capture::{Capture, CaptureError, RawPacket};
+use crate::decode::defrag::{DefragStats, Defragmenter, FragmentOutcome};
+use crate::decode::{decode, AnomalyCounts, LayerCounts};
+use crate::features::FeatureProcessor;
+use crate::flow::{Flow, FlowConfig, FlowTable, FlowTableStats, PacketIn};
+
+/// Builder-style analyzer; the defaults are the reference's.
+#[derive(Clone, Default)]
+pub struct Analyzer {
+    config: FlowConfig,
+    features: Vec<Arc<dyn FeatureProcessor>>,
+}
+
+/// What one run saw besides its flows.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct RunSummary {
+    pub packets_read: u64,
+    /// Packets without an IP layer (ARP, LLDP, unknown link types …).
+    pub packets_non_ip: u64,
+    /// IP fragments held for reassembly (not counted as packets themselves).
+    pub fragments: u64,
+    pub flows: u64,
+    #[serde(skip)]
+    pub anomalies: AnomalyCounts,
+    #[serde(skip)]
+    pub layers: LayerCounts,
+    pub table: FlowTableStats,
+    pub defrag: DefragStatsSer,
+    /// The file ended in a damaged record (packets before it were used).
+    #[serde(skip)]
+    pub capture_error: Option<String>,
+}
+
+/// Serializable copy of the reassembly statistics.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct DefragStatsSer {
+    pub fragments: u64,
+    pub reassembled: u64,
+}
+
+impl From<&DefragStats> for DefragStatsSer {
+    fn from(d: &DefragStats) -> Self {
+        DefragStatsSer {
+            fragments: d.fragments,
+            reassembled: d.reassembled,
+        }
+    }
+}
+
+/// Flows and summary of one capture.
+#[derive(Debug)]
+pub struct Analysis {
+    pub flows: Vec<Flow>,
+    pub summary: RunSummary,
+}
+
+impl Analyzer {
+    pub fn new() -> Analyzer {
+        Analyzer::default()
+    }
+
+    pub fn with_config(config: FlowConfig) -> Analyzer {
+        Analyzer {
+            config,
+            features: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &FlowConfig {
+        &self.config
+    }
+
+    pub fn udp_timeout(mut self, seconds: f64) -> Self {
+        self.config.udp_timeout_s = seconds;
+        self
+    }
+    pub fn tcp_cleanup_timeout(mut self, seconds: f64) -> Self {
+        self.config.tcp_cleanup_timeout_s = seconds;
+        self
+    }
+    pub fn filter_ack(mut self, on: bool) -> Self {
+        self.config.filter_ack = on;
+        self
+    }
+    pub fn filter_rst(mut self, on: bool) -> Self {
+        self.config.filter_rst = on;
+        self
+    }
+    pub fn filter_retrans(mut self, on: bool) -> Self {
+        self.config.filter_retrans = on;
+        self
+    }
+    pub fn compute_statistics(mut self, on: bool) -> Self {
+        self.config.compute_statistics = on;
+        self
+    }
+    pub fn enable_reassembly(mut self, on: bool) -> Self {
+        self.config.enable_reassembly = on;
+        self
+    }
+    pub fn max_sequence_len(mut self, n: Option<usize>) -> Self {
+        self.config.max_sequence_len = n;
+        self
+    }
+    pub fn max_flows(mut self, n: usize) -> Self {
+        self.config.max_flows = n;
+        self
+    }
+
+    /// Add a custom per-flow feature (the seed's `register_feature`).
+    pub fn register_feature(mut self, processor: impl FeatureProcessor + 'static) -> Self {
+        self.features.push(Arc::new(processor));
+        self
+    }
+
+    /// All flows of a capture, sorted by (start time, key). A damaged tail
+    /// keeps the flows before it; see [`Analyzer::analyze`] for the summary.
+    pub fn analyze_file(&self, path: impl AsRef<Path>) -> Result<Vec<Flow>, CaptureError> {
+        Ok(self.analyze(path)?.flows)
+    }
+
+    /// Flows and the run summary (packets, anomalies, filters, errors).
+    pub fn analyze(&self, path: impl AsRef<Path>) -> Result<Analysis, CaptureError> {
+        let mut flows = Vec::new();
+        let summary = self.stream(path, |f| flows.push(f))?;
+        flows.sort_by(|a, b| (a.start_ns, a.key).cmp(&(b.start_ns, b.key)));
+        Ok(Analysis { flows, summary })
+    }
+
+    /// Every file in `dir` whose name matches `pattern` (`*` and `?`
+    /// wildcards), in name order; a bad file gives its error, the others go on.
+    pub fn analyze_directory(
+        &self,
+        dir: impl AsRef<Path>,
+        pattern: &str,
+    ) -> std::io::Result<Vec<(PathBuf, Result<Vec<Flow>, CaptureError>)>> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| wildcard(pattern, n)))
+            .collect();
+        paths.sort();
+        Ok(paths
+            .into_iter()
+            .map(|p| {
+                let r = self.analyze_file(&p);
+                (p, r)
+            })
+            .collect())
+    }
+
+    /// Stream the flows of a capture to `on_flow` as they end (memory stays
+    /// bounded by the table, not the file).
+    pub fn stream(&self, path: impl AsRef<Path>, on_flow: impl FnMut(Flow)) -> Result<RunSummary, CaptureError> {
+        let mut capture = Capture::open(path.as_ref())?;
+        self.stream_capture(&mut capture, on_flow)
+    }
+
+    /// As [`Analyzer::stream`], over an opened capture.
+    pub fn stream_capture(&self, capture: &mut Capture, mut on_flow: impl FnMut(Flow)) -> Result<RunSummary, CaptureError> {
+        let mut engine = self.engine();
+        let outcome = capture.for_each_packet(|raw| engine.packet(raw, &mut on_flow))?;
+        let mut summary = engine.finish(&mut on_flow);
+        summary.capture_error = outcome.error.map(|e| e.to_string());
+        Ok(summary)
+    }
+
+    /// A packet-at-a-time engine, for pipelines that feed packets themselves
+    /// (several files stitched, one worker per core).
+    pub fn engine(&self) -> Engine {
+        let features: Arc<[Arc<dyn FeatureProcessor>]> = self.features.clone().into();
+        Engine {
+            reassembly: self.config.enable_reassembly,
+            table: FlowTable::new(self.config.clone(), features),
+            defrag: Defragmenter::default(),
+            summary: RunSummary::default(),
+        }
+    }
+}
+
+/// Decode → defragment → flow table, one packet at a time.
+pub struct Engine {
+    reassembly: bool,
+    table: FlowTable,
+    defrag: Defragmenter,
+    summary: RunSummary,
+}
+
+impl Engine {
+    #[inline]
+    pub fn packet(&mut self, raw: &RawPacket<'_>, on_flow: &mut dyn FnMut(Flow)) {
+        self.summary.packets_read += 1;
+        let p = decode(raw.linktype, raw.data, raw.wire_len);
+        self.summary.layers.add_set(p.layers);
+        self.summary.anomalies.add_set(p.anomalies);
+        let Some(ip) = p.ip else {
+            self.summary.packets_non_ip += 1;
+            return;
+        };
+        if self.reassembly && p.is_fragment() {
+            self.summary.fragments += 1;
+            let FragmentOutcome::Complete(r) = self.defrag.push(raw.ts_ns, &ip, raw.wire_len) else {
+                return;
+            };
+            let whole = p.with_reassembled(&r.bytes);
+            let Some(wip) = whole.ip else { return };
+            self.summary.anomalies.add_set(whole.anomalies);
+            let input = PacketIn {
+                ts_ns: raw.ts_ns,
+                wire_len: u32::try_from(r.wire_len_sum).unwrap_or(u32::MAX),
+                packet: &whole,
+                ip: &wip,
+                reassembled: true,
+            };
+            self.table.process(&input, on_flow);
+            return;
+        }
+        let input = PacketIn {
+            ts_ns: raw.ts_ns,
+            wire_len: raw.wire_len,
+            packet: &p,
+            ip: &ip,
+            reassembled: false,
+        };
+        self.table.process(&input, on_flow);
+    }
+
+    /// End of input: flush the table and the reassembler.
+    pub fn finish(mut self, on_flow: &mut dyn FnMut(Flow)) -> RunSummary {
+        let mut flows = 0u64;
+        self.table.finish_all(&mut |f| {
+            flows += 1;
+            on_flow(f)
+        });
+        self.defrag.finish();
+        self.summary.anomalies += &self.defrag.anomalies;
+        self.summary.defrag = (&self.defrag.stats).into();
+        self.summary.table = self.table.stats.clone();
+        self.summary.flows = self.table.stats.flows_created;
+        let _ = flows;
+        self.summary
+    }
+}
+
+/// Shell-style match of `*` and `?` against a whole file name.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut i, mut j) = (0usize, 0usize);
+    let (mut star, mut mark) = (None, 0usize);
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    while i < p.len() && p[i] == '*' {
+        i += 1;
+    }
+    i == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard("*.pcap", "a.pcap"));
+        assert!(!wildcard("*.pcap", "a.pcapng"));
+        assert!(wildcard("*.pcap*", "a.pcapng"));
+        assert!(wildcard("t?st*", "test.gz"));
+        assert!(!wildcard("t?st", "toast"));
+        assert!(wildcard("*", ""));
+    }
+}

@@ -1,0 +1,328 @@
+//! Signed per-packet sequences of a flow and the accumulators behind its
+//! statistics. Sequences may be capped (`max_sequence_len`); the statistics
+//! still cover every packet exactly (moments are streaming; medians past the
+//! cap come from a value histogram, or the stored inter-arrival times).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::stats::{median_in_place, Family, FlowStats, Moments};
+
+/// The per-packet sequences of a flow, in capture order. Lengths are signed:
+/// + for packets of the up direction (the first packet's sender), − for down;
+/// a zero stays 0.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Sequences {
+    /// ± wire (original) length.
+    pub packet_lengths: Vec<i64>,
+    /// ± IP total length field (IPv6: 40 + payload length), innermost IP.
+    pub ip_lengths: Vec<i64>,
+    /// ± TCP header + payload present, or ± UDP length field; 0 otherwise.
+    pub trans_lengths: Vec<i64>,
+    /// ± transport payload bytes present (never negative in magnitude).
+    pub app_lengths: Vec<i64>,
+    /// ± payload length, TCP and UDP alike (equal to `app_lengths`).
+    pub payload_bytes: Vec<i64>,
+    /// Seconds since the epoch.
+    pub timestamps: Vec<f64>,
+    /// Successive differences of `timestamps` (n − 1 values).
+    pub iats: Vec<f64>,
+    /// TCP flags byte per TCP packet (empty for other protocols).
+    pub tcp_flags: Vec<u8>,
+    /// Raw 16-bit TCP window per TCP packet.
+    pub tcp_window_sizes: Vec<u16>,
+}
+
+/// What one counted packet contributes to the sequences.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketValues {
+    /// +1 up, −1 down.
+    pub sign: i64,
+    pub wire_len: u32,
+    pub ip_len: u32,
+    pub trans_len: u32,
+    pub app_len: u32,
+    pub ts_s: f64,
+    /// (flags, window) for TCP.
+    pub tcp: Option<(u8, u16)>,
+}
+
+const INT_FAMILIES: [Family; 4] = [Family::Pkt, Family::Ip, Family::Trans, Family::App];
+
+#[derive(Debug, Clone, Default)]
+struct FamilyAcc {
+    all: Moments,
+    up: Moments,
+    down: Moments,
+}
+
+impl FamilyAcc {
+    #[inline]
+    fn push(&mut self, signed: f64) {
+        let a = signed.abs();
+        self.all.push(a);
+        if signed > 0.0 {
+            self.up.push(a);
+        } else if signed < 0.0 {
+            self.down.push(a);
+        }
+    }
+}
+
+/// Accumulates one flow's sequences and statistics.
+#[derive(Debug, Clone)]
+pub struct SequenceRecorder {
+    cap: usize,
+    stats_on: bool,
+    seq: Sequences,
+    acc: [FamilyAcc; 5],
+    last_ts: Option<f64>,
+    packets: u64,
+    /// Past the cap: counts of each signed integer value, per family.
+    hist: Option<Box<[HashMap<i64, u64>; 4]>>,
+    /// Past the cap: the remaining inter-arrival times.
+    iat_rest: Vec<f64>,
+}
+
+impl SequenceRecorder {
+    /// `cap`: most packets whose values are kept in the sequences
+    /// (`usize::MAX` for all). `stats`: compute statistics at all.
+    pub fn new(cap: usize, stats: bool) -> SequenceRecorder {
+        SequenceRecorder {
+            cap,
+            stats_on: stats,
+            seq: Sequences::default(),
+            acc: Default::default(),
+            last_ts: None,
+            packets: 0,
+            hist: None,
+            iat_rest: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, v: &PacketValues) {
+        let signed = |x: u32| v.sign * i64::from(x);
+        let ints = [signed(v.wire_len), signed(v.ip_len), signed(v.trans_len), signed(v.app_len)];
+        let iat = self.last_ts.map(|t| v.ts_s - t);
+        self.last_ts = Some(v.ts_s);
+        self.packets += 1;
+        if self.stats_on {
+            for (i, x) in ints.iter().enumerate() {
+                self.acc[i].push(*x as f64);
+            }
+            if let Some(d) = iat {
+                self.acc[4].push(d);
+            }
+        }
+        let keep = self.seq.timestamps.len() < self.cap;
+        if keep {
+            self.seq.packet_lengths.push(ints[0]);
+            self.seq.ip_lengths.push(ints[1]);
+            self.seq.trans_lengths.push(ints[2]);
+            self.seq.app_lengths.push(ints[3]);
+            self.seq.payload_bytes.push(ints[3]);
+            if let Some(d) = iat {
+                self.seq.iats.push(d);
+            }
+            self.seq.timestamps.push(v.ts_s);
+            if let Some((flags, window)) = v.tcp {
+                self.seq.tcp_flags.push(flags);
+                self.seq.tcp_window_sizes.push(window);
+            }
+        } else if self.stats_on {
+            let hist = self.hist.get_or_insert_with(|| {
+                // First packet past the cap: seed the histograms with what the
+                // sequences already hold.
+                let mut h: Box<[HashMap<i64, u64>; 4]> = Box::default();
+                for (i, s) in [
+                    &self.seq.packet_lengths,
+                    &self.seq.ip_lengths,
+                    &self.seq.trans_lengths,
+                    &self.seq.app_lengths,
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    for &x in s {
+                        *h[i].entry(x).or_insert(0) += 1;
+                    }
+                }
+                h
+            });
+            for (i, x) in ints.iter().enumerate() {
+                *hist[i].entry(*x).or_insert(0) += 1;
+            }
+            if let Some(d) = iat {
+                self.iat_rest.push(d);
+            }
+        }
+    }
+
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    /// The sequences and statistics (ratios are the caller's).
+    pub fn finish(mut self) -> (Sequences, FlowStats) {
+        let mut stats = FlowStats::default();
+        if !self.stats_on {
+            return (self.seq, stats);
+        }
+        for (i, fam) in INT_FAMILIES.into_iter().enumerate() {
+            let acc = &self.acc[i];
+            let [m_all, m_up, m_down] = match &self.hist {
+                Some(h) => medians_from_hist(&h[i]),
+                None => {
+                    let s = match fam {
+                        Family::Pkt => &self.seq.packet_lengths,
+                        Family::Ip => &self.seq.ip_lengths,
+                        Family::Trans => &self.seq.trans_lengths,
+                        _ => &self.seq.app_lengths,
+                    };
+                    medians_of(s.iter().map(|&x| x as f64))
+                }
+            };
+            let d = stats.family_mut(fam);
+            d.all = acc.all.finish(m_all);
+            d.up = acc.up.finish(m_up);
+            d.down = acc.down.finish(m_down);
+        }
+        let iats = self.seq.iats.iter().chain(self.iat_rest.iter()).copied();
+        let [m_all, m_up, m_down] = medians_of(iats);
+        self.iat_rest = Vec::new();
+        stats.iat.all = self.acc[4].all.finish(m_all);
+        stats.iat.up = self.acc[4].up.finish(m_up);
+        stats.iat.down = self.acc[4].down.finish(m_down);
+        (self.seq, stats)
+    }
+}
+
+/// Medians of |v| over all, v > 0 and v < 0.
+fn medians_of(values: impl Iterator<Item = f64>) -> [f64; 3] {
+    let mut all = Vec::new();
+    let mut up = Vec::new();
+    let mut down = Vec::new();
+    for v in values {
+        all.push(v.abs());
+        if v > 0.0 {
+            up.push(v);
+        } else if v < 0.0 {
+            down.push(-v);
+        }
+    }
+    [median_in_place(&mut all), median_in_place(&mut up), median_in_place(&mut down)]
+}
+
+fn medians_from_hist(h: &HashMap<i64, u64>) -> [f64; 3] {
+    let mut all: Vec<(i64, u64)> = Vec::new();
+    let mut up = Vec::new();
+    let mut down = Vec::new();
+    for (&v, &c) in h {
+        all.push((v.abs(), c));
+        if v > 0 {
+            up.push((v, c));
+        } else if v < 0 {
+            down.push((-v, c));
+        }
+    }
+    [weighted_median(all), weighted_median(up), weighted_median(down)]
+}
+
+/// Median of a multiset given as (value, count) pairs.
+fn weighted_median(mut pairs: Vec<(i64, u64)>) -> f64 {
+    pairs.sort_unstable();
+    // merge equal values (|v| of opposite signs)
+    let total: u64 = pairs.iter().map(|p| p.1).sum();
+    if total == 0 {
+        return 0.0;
+    }
+    let nth = |k: u64| -> f64 {
+        let mut seen = 0u64;
+        for &(v, c) in &pairs {
+            seen += c;
+            if k < seen {
+                return v as f64;
+            }
+        }
+        0.0
+    };
+    if total % 2 == 1 {
+        nth(total / 2)
+    } else {
+        (nth(total / 2 - 1) + nth(total / 2)) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pv(sign: i64, len: u32, ts: f64) -> PacketValues {
+        PacketValues {
+            sign,
+            wire_len: len,
+            ip_len: len.saturating_sub(14),
+            trans_len: len.saturating_sub(34),
+            app_len: len.saturating_sub(54),
+            ts_s: ts,
+            tcp: Some((0x10, 1000)),
+        }
+    }
+
+    fn run(cap: usize, packets: &[(i64, u32, f64)]) -> (Sequences, FlowStats) {
+        let mut r = SequenceRecorder::new(cap, true);
+        for &(s, l, t) in packets {
+            r.push(&pv(s, l, t));
+        }
+        r.finish()
+    }
+
+    const TRACE: [(i64, u32, f64); 7] = [
+        (1, 74, 0.0),
+        (-1, 74, 0.5),
+        (1, 54, 0.75),
+        (1, 600, 1.0),
+        (-1, 1514, 3.0),
+        (-1, 54, 2.5),
+        (1, 54, 4.0),
+    ];
+
+    #[test]
+    fn signed_sequences_and_iats() {
+        let (s, st) = run(usize::MAX, &TRACE);
+        assert_eq!(s.packet_lengths, vec![74, -74, 54, 600, -1514, -54, 54]);
+        assert_eq!(s.app_lengths, vec![20, -20, 0, 546, -1460, 0, 0]);
+        assert_eq!(s.iats, vec![0.5, 0.25, 0.25, 2.0, -0.5, 1.5]);
+        assert_eq!(s.tcp_flags.len(), 7);
+        // zeros belong to neither direction
+        assert_eq!((st.app.up.count, st.app.down.count, st.app.all.count), (2, 2, 7));
+        // pkt median of |lengths| = 74; up: [74,54,600,54] -> 64; down: [74,1514,54] -> 74
+        assert_eq!((st.pkt.all.median, st.pkt.up.median, st.pkt.down.median), (74.0, 64.0, 74.0));
+        // iat: negative gap counts as down
+        assert_eq!((st.iat.up.count, st.iat.down.count), (5, 1));
+        assert_eq!(st.iat.all.max, 2.0);
+    }
+
+    #[test]
+    fn capped_sequences_keep_exact_statistics() {
+        let (full_s, full) = run(usize::MAX, &TRACE);
+        for cap in [0, 1, 2, 3, 6] {
+            let (s, st) = run(cap, &TRACE);
+            assert_eq!(s.packet_lengths, full_s.packet_lengths[..cap.min(7)]);
+            assert_eq!(s.timestamps.len(), cap.min(7));
+            assert_eq!(s.iats.len(), cap.saturating_sub(1));
+            assert_eq!(st, full, "cap {cap}");
+        }
+    }
+
+    #[test]
+    fn statistics_can_be_turned_off() {
+        let mut r = SequenceRecorder::new(usize::MAX, false);
+        r.push(&pv(1, 100, 0.0));
+        let (s, st) = r.finish();
+        assert_eq!(s.packet_lengths, vec![100]);
+        assert_eq!(st, FlowStats::default());
+    }
+}

@@ -1,0 +1,546 @@
+//! The flow table of one worker: lookup by direction-free key, per-protocol
+//! idle timeouts driven by capture time (never the wall clock), TCP close
+//! and reopen, and the `max_flows` bound that ends the least recently active
+//! flow early — counted and flagged, never a silent drop.
+//!
+//! Flows live in a slab; each is on one of four intrusive LRU lists (TCP,
+//! UDP, other, closed TCP), so expiry and eviction look only at list heads.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::key::{CanonicalKey, FlowKey, KeyBuildHasher};
+use super::tcp::TcpTracker;
+use super::{EndReason, Flow, FlowConfig, FlowMetrics};
+use crate::decode::{AnomalySet, IpHeader, Packet, TcpSegment, Transport, TunnelInfo};
+use crate::features::{FeatureProcessor, FeatureState, PacketContext, PacketValues, SequenceRecorder};
+
+const NIL: u32 = u32::MAX;
+const TCP: usize = 0;
+const UDP: usize = 1;
+const OTHER: usize = 2;
+const CLOSED: usize = 3;
+
+/// One packet offered to the table: a decoded (possibly reassembled)
+/// packet that has an IP layer.
+pub struct PacketIn<'p, 'a> {
+    pub ts_ns: i64,
+    /// Wire length (for a reassembled datagram, the sum over its fragments).
+    pub wire_len: u32,
+    pub packet: &'p Packet<'a>,
+    pub ip: &'p IpHeader<'a>,
+    pub reassembled: bool,
+}
+
+/// What the table did, merged across workers with `+=`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FlowTableStats {
+    pub packets_counted: u64,
+    pub packets_filtered_ack: u64,
+    pub packets_filtered_rst: u64,
+    pub packets_filtered_retrans: u64,
+    pub flows_created: u64,
+    pub flows_evicted: u64,
+    pub flows_ended_idle: u64,
+    pub flows_split_tcp: u64,
+    pub max_active_flows: u64,
+}
+
+impl std::ops::AddAssign<&FlowTableStats> for FlowTableStats {
+    fn add_assign(&mut self, o: &FlowTableStats) {
+        self.packets_counted += o.packets_counted;
+        self.packets_filtered_ack += o.packets_filtered_ack;
+        self.packets_filtered_rst += o.packets_filtered_rst;
+        self.packets_filtered_retrans += o.packets_filtered_retrans;
+        self.flows_created += o.flows_created;
+        self.flows_evicted += o.flows_evicted;
+        self.flows_ended_idle += o.flows_ended_idle;
+        self.flows_split_tcp += o.flows_split_tcp;
+        self.max_active_flows += o.max_active_flows;
+    }
+}
+
+struct FlowState {
+    key: FlowKey,
+    canon: CanonicalKey,
+    start_ns: i64,
+    end_ns: i64,
+    /// Last packet of any kind (drives timeouts).
+    active_ns: i64,
+    metrics: FlowMetrics,
+    rec: SequenceRecorder,
+    tcp: TcpTracker,
+    truncated_packets: u64,
+    reassembled_packets: u64,
+    anomalies: AnomalySet,
+    tunnel: Option<TunnelInfo>,
+    icmp: Option<(u8, u8)>,
+    custom: Vec<Box<dyn FeatureState>>,
+    list: usize,
+}
+
+struct Slot {
+    flow: Option<Box<FlowState>>,
+    prev: u32,
+    next: u32,
+}
+
+#[derive(Clone, Copy)]
+struct Lru {
+    head: u32,
+    tail: u32,
+}
+
+pub struct FlowTable {
+    cfg: FlowConfig,
+    timeouts_ns: [i64; 4],
+    cap: usize,
+    features: Arc<[Arc<dyn FeatureProcessor>]>,
+    index: HashMap<CanonicalKey, u32, KeyBuildHasher>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    lists: [Lru; 4],
+    now_ns: i64,
+    pub stats: FlowTableStats,
+}
+
+fn secs_to_ns(s: f64) -> i64 {
+    if s <= 0.0 || !s.is_finite() {
+        i64::MAX
+    } else {
+        (s * 1e9).min(i64::MAX as f64) as i64
+    }
+}
+
+impl FlowTable {
+    pub fn new(cfg: FlowConfig, features: Arc<[Arc<dyn FeatureProcessor>]>) -> FlowTable {
+        let timeouts_ns = [
+            secs_to_ns(cfg.tcp_cleanup_timeout_s),
+            secs_to_ns(cfg.udp_timeout_s),
+            i64::MAX,
+            secs_to_ns(cfg.tcp_close_delay_s).min(secs_to_ns(cfg.tcp_cleanup_timeout_s)),
+        ];
+        FlowTable {
+            cap: cfg.max_sequence_len.unwrap_or(usize::MAX),
+            timeouts_ns,
+            cfg,
+            features,
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            lists: [Lru { head: NIL, tail: NIL }; 4],
+            now_ns: i64::MIN,
+            stats: FlowTableStats::default(),
+        }
+    }
+
+    pub fn active_flows(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Capture time as seen so far (the latest timestamp).
+    pub fn now_ns(&self) -> i64 {
+        self.now_ns
+    }
+
+    /// Offer one packet; finished flows go to `emit`.
+    pub fn process(&mut self, p: &PacketIn<'_, '_>, emit: &mut dyn FnMut(Flow)) {
+        if p.ts_ns > self.now_ns {
+            self.now_ns = p.ts_ns;
+            self.expire(emit);
+        }
+        let (sport, dport) = p.packet.transport.ports().unwrap_or((0, 0));
+        let key = FlowKey {
+            src_ip: p.ip.src,
+            dst_ip: p.ip.dst,
+            src_port: sport,
+            dst_port: dport,
+            protocol: p.ip.protocol,
+            vlan_id: p.packet.vlan_id.unwrap_or(0),
+        };
+        let tcp = match &p.packet.transport {
+            Transport::Tcp(t) => Some(t),
+            _ => None,
+        };
+        let canon = key.canonical();
+        let mut slot = self.index.get(&canon).copied();
+
+        // Does this packet end the flow it would join?
+        if let Some(s) = slot {
+            if let Some(f) = self.slots[s as usize].flow.as_deref() {
+                let idle = p.ts_ns.saturating_sub(f.active_ns) > self.timeouts_ns[f.list];
+                let reopen = f.tcp.closed()
+                    && tcp.is_some_and(|t| t.flags & (TcpSegment::SYN | TcpSegment::ACK) == TcpSegment::SYN);
+                if idle || reopen {
+                    let reason = if reopen {
+                        self.stats.flows_split_tcp += 1;
+                        close_reason(&f.tcp)
+                    } else {
+                        self.stats.flows_ended_idle += 1;
+                        idle_reason(f)
+                    };
+                    let f = self.remove(s);
+                    emit(self.finish(f, reason));
+                    slot = None;
+                }
+            }
+        }
+
+        // ACK/RST filters act before a flow is created (as the reference).
+        if let Some(t) = tcp {
+            let pure_ack = t.flags == TcpSegment::ACK && t.payload.is_empty();
+            let rst = t.flags & TcpSegment::RST != 0;
+            if (self.cfg.filter_ack && pure_ack) || (self.cfg.filter_rst && rst) {
+                if pure_ack && self.cfg.filter_ack {
+                    self.stats.packets_filtered_ack += 1;
+                } else {
+                    self.stats.packets_filtered_rst += 1;
+                }
+                if let Some(s) = slot {
+                    self.observe_only(s, p, t);
+                }
+                return;
+            }
+        }
+
+        let s = match slot {
+            Some(s) => s,
+            None => {
+                while self.index.len() >= self.cfg.max_flows.max(1) {
+                    if !self.evict_oldest(emit) {
+                        break;
+                    }
+                }
+                self.insert(key, canon, p)
+            }
+        };
+        let filter_retrans = self.cfg.filter_retrans;
+        let Some(f) = self.slots[s as usize].flow.as_deref_mut() else {
+            return;
+        };
+        let dir = if f.key.is_up(p.ip.src, sport) { 0 } else { 1 };
+        f.active_ns = f.active_ns.max(p.ts_ns);
+        if let Some(t) = tcp {
+            if f.tcp.is_retransmission(dir, t) {
+                f.metrics.retrans_count += 1;
+                if filter_retrans {
+                    f.tcp.observe(dir, t.flags);
+                    self.stats.packets_filtered_retrans += 1;
+                    self.after_tcp(s);
+                    return;
+                }
+            }
+        }
+        count(f, p, dir, tcp);
+        self.stats.packets_counted += 1;
+        if tcp.is_some() {
+            self.after_tcp(s);
+        } else {
+            self.touch(s);
+        }
+    }
+
+    /// End every flow (end of input), in order of their start.
+    pub fn finish_all(&mut self, emit: &mut dyn FnMut(Flow)) {
+        let mut live: Vec<u32> = self.index.values().copied().collect();
+        live.sort_by_key(|&s| self.slots[s as usize].flow.as_ref().map(|f| (f.start_ns, f.key)));
+        for s in live {
+            let f = self.remove(s);
+            let reason = if f.tcp.closed() { close_reason(&f.tcp) } else { EndReason::EndOfCapture };
+            emit(self.finish(f, reason));
+        }
+    }
+
+    fn observe_only(&mut self, s: u32, p: &PacketIn<'_, '_>, t: &TcpSegment<'_>) {
+        if let Some(f) = self.slots[s as usize].flow.as_deref_mut() {
+            let dir = if f.key.is_up(p.ip.src, t.src_port) { 0 } else { 1 };
+            f.tcp.observe(dir, t.flags);
+            f.active_ns = f.active_ns.max(p.ts_ns);
+        }
+        self.after_tcp(s);
+    }
+
+    /// Move a TCP flow to the closed list once closed, else refresh it.
+    fn after_tcp(&mut self, s: u32) {
+        let closed = self.slots[s as usize].flow.as_ref().is_some_and(|f| f.tcp.closed());
+        if closed {
+            self.relist(s, CLOSED);
+        } else {
+            self.touch(s);
+        }
+    }
+
+    fn insert(&mut self, key: FlowKey, canon: CanonicalKey, p: &PacketIn<'_, '_>) -> u32 {
+        let list = match key.protocol {
+            6 => TCP,
+            17 => UDP,
+            _ => OTHER,
+        };
+        let state = FlowState {
+            key,
+            canon,
+            start_ns: p.ts_ns,
+            end_ns: p.ts_ns,
+            active_ns: p.ts_ns,
+            metrics: FlowMetrics::default(),
+            rec: SequenceRecorder::new(self.cap, self.cfg.compute_statistics),
+            tcp: TcpTracker::default(),
+            truncated_packets: 0,
+            reassembled_packets: 0,
+            anomalies: AnomalySet::default(),
+            tunnel: p.packet.tunnel,
+            icmp: match p.packet.transport {
+                Transport::Icmp(m) | Transport::Icmpv6(m) => Some((m.icmp_type, m.code)),
+                _ => None,
+            },
+            custom: self.features.iter().map(|f| f.init()).collect(),
+            list,
+        };
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize].flow = Some(Box::new(state));
+                s
+            }
+            None => {
+                self.slots.push(Slot {
+                    flow: Some(Box::new(state)),
+                    prev: NIL,
+                    next: NIL,
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.link_tail(s, list);
+        self.index.insert(canon, s);
+        self.stats.flows_created += 1;
+        self.stats.max_active_flows = self.stats.max_active_flows.max(self.index.len() as u64);
+        s
+    }
+
+    fn remove(&mut self, s: u32) -> Box<FlowState> {
+        self.unlink(s);
+        let f = self.slots[s as usize].flow.take();
+        self.free.push(s);
+        match f {
+            Some(f) => {
+                self.index.remove(&f.canon);
+                f
+            }
+            None => unreachable_flow(),
+        }
+    }
+
+    fn expire(&mut self, emit: &mut dyn FnMut(Flow)) {
+        for list in [TCP, UDP, OTHER, CLOSED] {
+            let timeout = self.timeouts_ns[list];
+            if timeout == i64::MAX {
+                continue;
+            }
+            loop {
+                let head = self.lists[list].head;
+                if head == NIL {
+                    break;
+                }
+                let Some(f) = self.slots[head as usize].flow.as_deref() else { break };
+                if self.now_ns.saturating_sub(f.active_ns) <= timeout {
+                    break;
+                }
+                let reason = if list == CLOSED { close_reason(&f.tcp) } else { idle_reason(f) };
+                if list != CLOSED {
+                    self.stats.flows_ended_idle += 1;
+                }
+                let f = self.remove(head);
+                emit(self.finish(f, reason));
+            }
+        }
+    }
+
+    /// End the least recently active flow; false when the table is empty.
+    fn evict_oldest(&mut self, emit: &mut dyn FnMut(Flow)) -> bool {
+        let mut best: Option<(i64, u32)> = None;
+        for l in self.lists {
+            if l.head == NIL {
+                continue;
+            }
+            if let Some(f) = self.slots[l.head as usize].flow.as_deref() {
+                if best.is_none_or(|(t, _)| f.active_ns < t) {
+                    best = Some((f.active_ns, l.head));
+                }
+            }
+        }
+        let Some((_, s)) = best else { return false };
+        let f = self.remove(s);
+        self.stats.flows_evicted += 1;
+        emit(self.finish(f, EndReason::Evicted));
+        true
+    }
+
+    fn finish(&self, f: Box<FlowState>, end_reason: EndReason) -> Flow {
+        let f = *f;
+        let (seq, mut stats) = f.rec.finish();
+        let m = f.metrics;
+        if self.cfg.compute_statistics {
+            stats.up_down_pkt_ratio = ratio(m.up_packet_count, m.down_packet_count);
+            stats.up_down_byte_ratio = ratio(m.up_byte_count, m.down_byte_count);
+        }
+        let names = self.features.iter().map(|p| p.name().to_string());
+        Flow {
+            key: f.key,
+            start_ns: f.start_ns,
+            end_ns: f.end_ns,
+            metrics: m,
+            seq,
+            stats,
+            end_reason,
+            tcp_handshake: f.tcp.handshake_seen(),
+            truncated_packets: f.truncated_packets,
+            anomalies: f.anomalies,
+            tunnel: f.tunnel,
+            icmp: f.icmp,
+            reassembled_packets: f.reassembled_packets,
+            features: names.zip(f.custom.into_iter().map(|c| c.finish())).collect(),
+        }
+    }
+
+    // --- intrusive LRU lists -------------------------------------------
+
+    fn link_tail(&mut self, s: u32, list: usize) {
+        let tail = self.lists[list].tail;
+        self.slots[s as usize].prev = tail;
+        self.slots[s as usize].next = NIL;
+        if tail == NIL {
+            self.lists[list].head = s;
+        } else {
+            self.slots[tail as usize].next = s;
+        }
+        self.lists[list].tail = s;
+        if let Some(f) = self.slots[s as usize].flow.as_deref_mut() {
+            f.list = list;
+        }
+    }
+
+    fn unlink(&mut self, s: u32) {
+        let Some(list) = self.slots[s as usize].flow.as_ref().map(|f| f.list) else { return };
+        let (prev, next) = (self.slots[s as usize].prev, self.slots[s as usize].next);
+        if prev == NIL {
+            self.lists[list].head = next;
+        } else {
+            self.slots[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.lists[list].tail = prev;
+        } else {
+            self.slots[next as usize].prev = prev;
+        }
+        self.slots[s as usize].prev = NIL;
+        self.slots[s as usize].next = NIL;
+    }
+
+    /// Move to the tail of its list (most recently active).
+    fn touch(&mut self, s: u32) {
+        if self.slots[s as usize].next == NIL {
+            return;
+        }
+        let Some(list) = self.slots[s as usize].flow.as_ref().map(|f| f.list) else { return };
+        self.unlink(s);
+        self.link_tail(s, list);
+    }
+
+    fn relist(&mut self, s: u32, list: usize) {
+        self.unlink(s);
+        self.link_tail(s, list);
+    }
+}
+
+#[cold]
+fn unreachable_flow() -> Box<FlowState> {
+    // Slots in the index always hold a flow; reaching this is a bug in the
+    // table, not something input can cause.
+    panic!("flow table slot without a flow")
+}
+
+fn close_reason(t: &TcpTracker) -> EndReason {
+    if t.reset() {
+        EndReason::Rst
+    } else {
+        EndReason::Fin
+    }
+}
+
+fn idle_reason(_f: &FlowState) -> EndReason {
+    EndReason::Idle
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Add one counted packet to its flow.
+fn count(f: &mut FlowState, p: &PacketIn<'_, '_>, dir: usize, tcp: Option<&TcpSegment<'_>>) {
+    let wire = u64::from(p.wire_len);
+    let m = &mut f.metrics;
+    m.packet_count += 1;
+    m.byte_count += wire;
+    if dir == 0 {
+        m.up_packet_count += 1;
+        m.up_byte_count += wire;
+    } else {
+        m.down_packet_count += 1;
+        m.down_byte_count += wire;
+    }
+    let (trans_len, app_len) = match &p.packet.transport {
+        Transport::Tcp(t) => (u32::from(t.header_len) + t.payload.len() as u32, t.payload.len() as u32),
+        Transport::Udp(u) => (u32::from(u.length), u.payload.len() as u32),
+        _ => (0, 0),
+    };
+    if let Some(t) = tcp {
+        let fl = t.flags;
+        m.syn_count += u64::from(fl & TcpSegment::SYN != 0);
+        m.fin_count += u64::from(fl & TcpSegment::FIN != 0);
+        m.rst_count += u64::from(fl & TcpSegment::RST != 0);
+        m.ack_count += u64::from(fl & TcpSegment::ACK != 0);
+        m.psh_count += u64::from(fl & TcpSegment::PSH != 0);
+        m.urg_count += u64::from(fl & TcpSegment::URG != 0);
+        if m.packet_count == 1 {
+            m.min_window = t.window;
+            m.max_window = t.window;
+        } else {
+            m.min_window = m.min_window.min(t.window);
+            m.max_window = m.max_window.max(t.window);
+        }
+        m.sum_window += u64::from(t.window);
+        f.tcp.observe(dir, fl);
+    }
+    f.end_ns = f.end_ns.max(p.ts_ns);
+    if p.packet.truncated {
+        f.truncated_packets += 1;
+    }
+    if p.reassembled {
+        f.reassembled_packets += 1;
+    }
+    f.anomalies.extend(p.packet.anomalies);
+    f.rec.push(&PacketValues {
+        sign: if dir == 0 { 1 } else { -1 },
+        wire_len: p.wire_len,
+        ip_len: p.ip.total_len,
+        trans_len,
+        app_len,
+        ts_s: super::ns_to_s(p.ts_ns),
+        tcp: tcp.map(|t| (t.flags, t.window)),
+    });
+    if !f.custom.is_empty() {
+        let ctx = PacketContext {
+            ts_ns: p.ts_ns,
+            up: dir == 0,
+            wire_len: p.wire_len,
+            packet: p.packet,
+        };
+        for c in &mut f.custom {
+            c.update(&ctx);
+        }
+    }
+}
