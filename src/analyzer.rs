@@ -14,6 +14,9 @@ use crate::decode::{decode, AnomalyCounts, LayerCounts};
 use crate::features::FeatureProcessor;
 use crate::flow::{Flow, FlowConfig, FlowTable, FlowTableStats, PacketIn};
 
+/// One file's flows, or why it could not be read.
+pub type FileFlows = (PathBuf, Result<Vec<Flow>, CaptureError>);
+
 /// Builder-style analyzer; the defaults are the reference's.
 #[derive(Clone, Default)]
 pub struct Analyzer {
@@ -133,7 +136,7 @@ impl Analyzer {
     pub fn analyze(&self, path: impl AsRef<Path>) -> Result<Analysis, CaptureError> {
         let mut flows = Vec::new();
         let summary = self.stream(path, |f| flows.push(f))?;
-        flows.sort_by(|a, b| (a.start_ns, a.key).cmp(&(b.start_ns, b.key)));
+        flows.sort_by_key(|f| (f.start_ns, f.key));
         Ok(Analysis { flows, summary })
     }
 
@@ -143,11 +146,15 @@ impl Analyzer {
         &self,
         dir: impl AsRef<Path>,
         pattern: &str,
-    ) -> std::io::Result<Vec<(PathBuf, Result<Vec<Flow>, CaptureError>)>> {
+    ) -> std::io::Result<Vec<FileFlows>> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| wildcard(pattern, n)))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| wildcard(pattern, n))
+            })
             .collect();
         paths.sort();
         Ok(paths
@@ -161,13 +168,21 @@ impl Analyzer {
 
     /// Stream the flows of a capture to `on_flow` as they end (memory stays
     /// bounded by the table, not the file).
-    pub fn stream(&self, path: impl AsRef<Path>, on_flow: impl FnMut(Flow)) -> Result<RunSummary, CaptureError> {
+    pub fn stream(
+        &self,
+        path: impl AsRef<Path>,
+        on_flow: impl FnMut(Flow),
+    ) -> Result<RunSummary, CaptureError> {
         let mut capture = Capture::open(path.as_ref())?;
         self.stream_capture(&mut capture, on_flow)
     }
 
     /// As [`Analyzer::stream`], over an opened capture.
-    pub fn stream_capture(&self, capture: &mut Capture, mut on_flow: impl FnMut(Flow)) -> Result<RunSummary, CaptureError> {
+    pub fn stream_capture(
+        &self,
+        capture: &mut Capture,
+        mut on_flow: impl FnMut(Flow),
+    ) -> Result<RunSummary, CaptureError> {
         let mut engine = self.engine();
         let outcome = capture.for_each_packet(|raw| engine.packet(raw, &mut on_flow))?;
         let mut summary = engine.finish(&mut on_flow);
@@ -209,7 +224,8 @@ impl Engine {
         };
         if self.reassembly && p.is_fragment() {
             self.summary.fragments += 1;
-            let FragmentOutcome::Complete(r) = self.defrag.push(raw.ts_ns, &ip, raw.wire_len) else {
+            let FragmentOutcome::Complete(r) = self.defrag.push(raw.ts_ns, &ip, raw.wire_len)
+            else {
                 return;
             };
             let whole = p.with_reassembled(&r.bytes);

@@ -40,20 +40,30 @@ fn spec() -> impl Strategy<Value = Spec> {
         proptest::collection::vec(0u16..4096, 0..3),
         any::<bool>(),
     )
-        .prop_map(|(v6, src, dst, tcp, sport, dport, seq, window, payload, vlans, gre)| Spec {
-            v6,
-            src,
-            dst,
-            tcp,
-            // keep clear of tunnel ports, which are decapsulated by design
-            sport: if [4789, 8472, 6081, 2152, 4754].contains(&sport) { 1 } else { sport },
-            dport: if [4789, 8472, 6081, 2152, 4754].contains(&dport) { 1 } else { dport },
-            seq,
-            window,
-            payload,
-            vlans,
-            gre: gre && !v6,
-        })
+        .prop_map(
+            |(v6, src, dst, tcp, sport, dport, seq, window, payload, vlans, gre)| Spec {
+                v6,
+                src,
+                dst,
+                tcp,
+                // keep clear of tunnel ports, which are decapsulated by design
+                sport: if [4789, 8472, 6081, 2152, 4754].contains(&sport) {
+                    1
+                } else {
+                    sport
+                },
+                dport: if [4789, 8472, 6081, 2152, 4754].contains(&dport) {
+                    1
+                } else {
+                    dport
+                },
+                seq,
+                window,
+                payload,
+                vlans,
+                gre: gre && !v6,
+            },
+        )
 }
 
 fn ip_packet(s: &Spec) -> Vec<u8> {
@@ -61,10 +71,18 @@ fn ip_packet(s: &Spec) -> Vec<u8> {
     let src4 = [s.src[0], s.src[1], s.src[2], s.src[3]];
     let dst4 = [s.dst[0], s.dst[1], s.dst[2], s.dst[3]];
     match (s.v6, s.tcp) {
-        (false, true) => PacketBuilder::ipv4(src4, dst4, 64).tcp(s.sport, s.dport, s.seq, s.window).write(&mut out, &s.payload),
-        (false, false) => PacketBuilder::ipv4(src4, dst4, 64).udp(s.sport, s.dport).write(&mut out, &s.payload),
-        (true, true) => PacketBuilder::ipv6(s.src, s.dst, 64).tcp(s.sport, s.dport, s.seq, s.window).write(&mut out, &s.payload),
-        (true, false) => PacketBuilder::ipv6(s.src, s.dst, 64).udp(s.sport, s.dport).write(&mut out, &s.payload),
+        (false, true) => PacketBuilder::ipv4(src4, dst4, 64)
+            .tcp(s.sport, s.dport, s.seq, s.window)
+            .write(&mut out, &s.payload),
+        (false, false) => PacketBuilder::ipv4(src4, dst4, 64)
+            .udp(s.sport, s.dport)
+            .write(&mut out, &s.payload),
+        (true, true) => PacketBuilder::ipv6(s.src, s.dst, 64)
+            .tcp(s.sport, s.dport, s.seq, s.window)
+            .write(&mut out, &s.payload),
+        (true, false) => PacketBuilder::ipv6(s.src, s.dst, 64)
+            .udp(s.sport, s.dport)
+            .write(&mut out, &s.payload),
     }
     .unwrap();
     out

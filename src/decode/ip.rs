@@ -31,7 +31,7 @@ pub(crate) fn ipv4<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
         Ok(h) => h,
         Err(V4SliceError::Len(_)) => {
             p.cut_short(Anomaly::TruncatedIpv4);
-            return Next::Done;
+            return ipv4_cut_options(b, p);
         }
         Err(V4SliceError::Content(V4Error::UnexpectedVersion { .. })) => {
             p.anomaly(Anomaly::Ipv4BadVersion);
@@ -83,6 +83,33 @@ pub(crate) fn ipv4<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
         },
         Layer::Ipv4,
     )
+}
+
+/// The fixed 20 bytes are there but the options (IHL) run past the data:
+/// keep addresses and protocol so the packet still belongs to a flow, with no
+/// transport layer.
+fn ipv4_cut_options<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
+    let Some(h) = b.get(..20) else {
+        return Next::Done;
+    };
+    if h[0] >> 4 != 4 || h[0] & 0x0f < 5 {
+        return Next::Done;
+    }
+    p.layers.insert(Layer::Ipv4);
+    p.ip = Some(IpHeader {
+        version: 4,
+        src: IpAddr::from([h[12], h[13], h[14], h[15]]),
+        dst: IpAddr::from([h[16], h[17], h[18], h[19]]),
+        protocol: h[9],
+        ttl: h[8],
+        total_len: u32::from(u16::from_be_bytes([h[2], h[3]])),
+        header_len: b.len() as u16,
+        unfragmentable_len: 0,
+        fragment: None,
+        bytes: b,
+    });
+    p.transport = Transport::None;
+    Next::Done
 }
 
 pub(crate) fn ipv6<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {

@@ -25,6 +25,7 @@ macro_rules! layers {
 layers! {
     Ethernet => "ethernet",
     Vlan => "vlan",
+    VlanS => "vlan_8021ad",
     Mpls => "mpls",
     Pppoe => "pppoe",
     Ppp => "ppp",
@@ -64,6 +65,10 @@ impl LayerSet {
     #[inline]
     pub fn contains(self, l: Layer) -> bool {
         self.0 & (1u32 << (l as u8)) != 0
+    }
+    #[inline]
+    pub fn extend(&mut self, other: LayerSet) {
+        self.0 |= other.0;
     }
     #[inline]
     pub fn remove(&mut self, l: Layer) {

@@ -61,7 +61,11 @@ pub(crate) fn ethertype<'a>(t: u16, b: &'a [u8], p: &mut Packet<'a>) -> Next<'a>
     match t {
         IPV4 => Next::Ipv4(b),
         IPV6 => Next::Ipv6(b),
-        VLAN | QINQ | QINQ_OLD1 | QINQ_OLD2 => vlan(b, p),
+        VLAN => vlan(b, p),
+        QINQ | QINQ_OLD1 | QINQ_OLD2 => {
+            p.layers.insert(Layer::VlanS);
+            vlan(b, p)
+        }
         MPLS_UC | MPLS_MC => Next::Mpls(b),
         PPPOE_SESSION => pppoe(b, p),
         TEB => Next::Ethernet(b),

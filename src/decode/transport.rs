@@ -31,7 +31,7 @@ pub struct TcpSegment<'a> {
     /// The NS/AE bit (RFC 3540), kept apart as the reference drops it.
     pub ns: bool,
     pub window: u16,
-    /// Data offset · 4, as claimed.
+    /// Data offset · 4 (clamped to the bytes present when it claims more).
     pub header_len: u8,
     pub options: TcpOptions,
     /// Payload bytes present (within the IP extent, so no padding).
@@ -189,7 +189,8 @@ fn tcp<'a>(b: &'a [u8], p: &mut Packet<'a>) {
                         flags: b[13],
                         ns: b[12] & 1 == 1,
                         window: win,
-                        header_len: (b[12] >> 4) * 4,
+                        // clamped to the bytes present: the claim is bogus or snapped
+                        header_len: ((b[12] >> 4) * 4).min(b.len().min(60) as u8),
                         options: TcpOptions {
                             present: true,
                             ..TcpOptions::default()

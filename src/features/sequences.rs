@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use super::stats::{median_in_place, Family, FlowStats, Moments};
 
-/// The per-packet sequences of a flow, in capture order. Lengths are signed:
-/// + for packets of the up direction (the first packet's sender), − for down;
-/// a zero stays 0.
+/// The per-packet sequences of a flow, in capture order. Lengths are signed,
+/// positive for packets of the up direction (the first packet's sender) and
+/// negative for down; a zero stays 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Sequences {
     /// ± wire (original) length.
@@ -104,7 +104,12 @@ impl SequenceRecorder {
     #[inline]
     pub fn push(&mut self, v: &PacketValues) {
         let signed = |x: u32| v.sign * i64::from(x);
-        let ints = [signed(v.wire_len), signed(v.ip_len), signed(v.trans_len), signed(v.app_len)];
+        let ints = [
+            signed(v.wire_len),
+            signed(v.ip_len),
+            signed(v.trans_len),
+            signed(v.app_len),
+        ];
         let iat = self.last_ts.map(|t| v.ts_s - t);
         self.last_ts = Some(v.ts_s);
         self.packets += 1;
@@ -212,7 +217,11 @@ fn medians_of(values: impl Iterator<Item = f64>) -> [f64; 3] {
             down.push(-v);
         }
     }
-    [median_in_place(&mut all), median_in_place(&mut up), median_in_place(&mut down)]
+    [
+        median_in_place(&mut all),
+        median_in_place(&mut up),
+        median_in_place(&mut down),
+    ]
 }
 
 fn medians_from_hist(h: &HashMap<i64, u64>) -> [f64; 3] {
@@ -227,7 +236,11 @@ fn medians_from_hist(h: &HashMap<i64, u64>) -> [f64; 3] {
             down.push((-v, c));
         }
     }
-    [weighted_median(all), weighted_median(up), weighted_median(down)]
+    [
+        weighted_median(all),
+        weighted_median(up),
+        weighted_median(down),
+    ]
 }
 
 /// Median of a multiset given as (value, count) pairs.
@@ -297,9 +310,15 @@ mod tests {
         assert_eq!(s.iats, vec![0.5, 0.25, 0.25, 2.0, -0.5, 1.5]);
         assert_eq!(s.tcp_flags.len(), 7);
         // zeros belong to neither direction
-        assert_eq!((st.app.up.count, st.app.down.count, st.app.all.count), (2, 2, 7));
+        assert_eq!(
+            (st.app.up.count, st.app.down.count, st.app.all.count),
+            (2, 2, 7)
+        );
         // pkt median of |lengths| = 74; up: [74,54,600,54] -> 64; down: [74,1514,54] -> 74
-        assert_eq!((st.pkt.all.median, st.pkt.up.median, st.pkt.down.median), (74.0, 64.0, 74.0));
+        assert_eq!(
+            (st.pkt.all.median, st.pkt.up.median, st.pkt.down.median),
+            (74.0, 64.0, 74.0)
+        );
         // iat: negative gap counts as down
         assert_eq!((st.iat.up.count, st.iat.down.count), (5, 1));
         assert_eq!(st.iat.all.max, 2.0);

@@ -170,7 +170,13 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [Family::Pkt, Family::Ip, Family::Trans, Family::App, Family::Iat];
+    pub const ALL: [Family; 5] = [
+        Family::Pkt,
+        Family::Ip,
+        Family::Trans,
+        Family::App,
+        Family::Iat,
+    ];
 
     pub fn prefix(self) -> &'static str {
         match self {
@@ -292,10 +298,16 @@ mod tests {
     fn empty_and_constant_sets() {
         assert_eq!(stats(&[]), SeqStats::default());
         let s = stats(&[1514.0; 1000]);
-        assert_eq!((s.var, s.std, s.skew, s.kurt, s.cv), (0.0, 0.0, 0.0, 0.0, 0.0));
+        assert_eq!(
+            (s.var, s.std, s.skew, s.kurt, s.cv),
+            (0.0, 0.0, 0.0, 0.0, 0.0)
+        );
         assert_eq!(s.median, 1514.0);
         let one = stats(&[7.0]);
-        assert_eq!((one.count, one.mean, one.median, one.skew), (1, 7.0, 7.0, 0.0));
+        assert_eq!(
+            (one.count, one.mean, one.median, one.skew),
+            (1, 7.0, 7.0, 0.0)
+        );
     }
 
     #[test]

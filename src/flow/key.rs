@@ -50,7 +50,10 @@ impl FlowKey {
             132 => "SCTP".to_string(),
             p => format!("PROTO({p})"),
         };
-        format!("{}:{} -> {}:{} ({name})", self.src_ip, self.src_port, self.dst_ip, self.dst_port)
+        format!(
+            "{}:{} -> {}:{} ({name})",
+            self.src_ip, self.src_port, self.dst_ip, self.dst_port
+        )
     }
 }
 
@@ -86,14 +89,28 @@ impl CanonicalKey {
     /// packet goes to, and the table bucket.
     #[inline]
     pub fn symmetric_hash(&self) -> u64 {
-        let w = |b: &[u8; 16], i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
+        let w = |b: &[u8; 16], i: usize| {
+            u64::from_le_bytes([
+                b[i],
+                b[i + 1],
+                b[i + 2],
+                b[i + 3],
+                b[i + 4],
+                b[i + 5],
+                b[i + 6],
+                b[i + 7],
+            ])
+        };
         let mut h = 0x9e37_79b9_7f4a_7c15u64;
         for v in [
             w(&self.lo_ip, 0),
             w(&self.lo_ip, 8),
             w(&self.hi_ip, 0),
             w(&self.hi_ip, 8),
-            u64::from(self.lo_port) | u64::from(self.hi_port) << 16 | u64::from(self.protocol) << 32 | u64::from(self.vlan_id) << 40,
+            u64::from(self.lo_port)
+                | u64::from(self.hi_port) << 16
+                | u64::from(self.protocol) << 32
+                | u64::from(self.vlan_id) << 40,
         ] {
             h = (h ^ v).wrapping_mul(0x0100_0000_01b3_d5a7).rotate_left(29);
         }
@@ -131,7 +148,14 @@ mod tests {
     use super::*;
 
     fn key(a: &str, ap: u16, b: &str, bp: u16) -> FlowKey {
-        FlowKey { src_ip: a.parse().unwrap(), dst_ip: b.parse().unwrap(), src_port: ap, dst_port: bp, protocol: 6, vlan_id: 0 }
+        FlowKey {
+            src_ip: a.parse().unwrap(),
+            dst_ip: b.parse().unwrap(),
+            src_port: ap,
+            dst_port: bp,
+            protocol: 6,
+            vlan_id: 0,
+        }
     }
 
     #[test]
@@ -139,7 +163,10 @@ mod tests {
         let k = key("10.0.0.1", 1234, "10.0.0.2", 80);
         let r = key("10.0.0.2", 80, "10.0.0.1", 1234);
         assert_eq!(k.canonical(), r.canonical());
-        assert_eq!(k.canonical().symmetric_hash(), r.canonical().symmetric_hash());
+        assert_eq!(
+            k.canonical().symmetric_hash(),
+            r.canonical().symmetric_hash()
+        );
         assert!(k.is_up("10.0.0.1".parse().unwrap(), 1234));
         assert!(!k.is_up("10.0.0.2".parse().unwrap(), 80));
     }
@@ -159,6 +186,9 @@ mod tests {
         // same address and port on both sides still works
         let s = key("::1", 5, "::1", 5);
         assert_eq!(s.canonical(), s.canonical());
-        assert_eq!(key("1.2.3.4", 0, "5.6.7.8", 0).display(), "1.2.3.4:0 -> 5.6.7.8:0 (TCP)");
+        assert_eq!(
+            key("1.2.3.4", 0, "5.6.7.8", 0).display(),
+            "1.2.3.4:0 -> 5.6.7.8:0 (TCP)"
+        );
     }
 }

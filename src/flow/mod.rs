@@ -18,7 +18,7 @@ pub use key::{CanonicalKey, FlowKey, KeyBuildHasher};
 pub use table::{FlowTable, FlowTableStats, PacketIn};
 pub use tcp::TcpTracker;
 
-use crate::decode::{AnomalySet, TunnelInfo};
+use crate::decode::{AnomalySet, LayerSet, TunnelInfo};
 use crate::features::{FeatureValue, FlowStats, Sequences};
 
 /// The analyzer knobs of the reference's constructor, each doing what it
@@ -139,6 +139,9 @@ pub struct Flow {
     /// Anomalies seen in the flow's packets.
     #[serde(skip)]
     pub anomalies: AnomalySet,
+    /// Every protocol layer seen in the flow's counted packets.
+    #[serde(skip)]
+    pub layers: LayerSet,
     /// The outermost tunnel of the flow's first packet, if tunnelled.
     #[serde(skip)]
     pub tunnel: Option<TunnelInfo>,
@@ -180,7 +183,10 @@ impl Flow {
     }
     /// A custom feature's value.
     pub fn feature(&self, name: &str) -> Option<&FeatureValue> {
-        self.features.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.features
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 }
 

@@ -12,8 +12,10 @@ use std::sync::Arc;
 use super::key::{CanonicalKey, FlowKey, KeyBuildHasher};
 use super::tcp::TcpTracker;
 use super::{EndReason, Flow, FlowConfig, FlowMetrics};
-use crate::decode::{AnomalySet, IpHeader, Packet, TcpSegment, Transport, TunnelInfo};
-use crate::features::{FeatureProcessor, FeatureState, PacketContext, PacketValues, SequenceRecorder};
+use crate::decode::{AnomalySet, IpHeader, LayerSet, Packet, TcpSegment, Transport, TunnelInfo};
+use crate::features::{
+    FeatureProcessor, FeatureState, PacketContext, PacketValues, SequenceRecorder,
+};
 
 const NIL: u32 = u32::MAX;
 const TCP: usize = 0;
@@ -73,6 +75,7 @@ struct FlowState {
     truncated_packets: u64,
     reassembled_packets: u64,
     anomalies: AnomalySet,
+    layers: LayerSet,
     tunnel: Option<TunnelInfo>,
     icmp: Option<(u8, u8)>,
     custom: Vec<Box<dyn FeatureState>>,
@@ -128,7 +131,10 @@ impl FlowTable {
             index: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            lists: [Lru { head: NIL, tail: NIL }; 4],
+            lists: [Lru {
+                head: NIL,
+                tail: NIL,
+            }; 4],
             now_ns: i64::MIN,
             stats: FlowTableStats::default(),
         }
@@ -170,7 +176,9 @@ impl FlowTable {
             if let Some(f) = self.slots[s as usize].flow.as_deref() {
                 let idle = p.ts_ns.saturating_sub(f.active_ns) > self.timeouts_ns[f.list];
                 let reopen = f.tcp.closed()
-                    && tcp.is_some_and(|t| t.flags & (TcpSegment::SYN | TcpSegment::ACK) == TcpSegment::SYN);
+                    && tcp.is_some_and(|t| {
+                        t.flags & (TcpSegment::SYN | TcpSegment::ACK) == TcpSegment::SYN
+                    });
                 if idle || reopen {
                     let reason = if reopen {
                         self.stats.flows_split_tcp += 1;
@@ -243,17 +251,30 @@ impl FlowTable {
     /// End every flow (end of input), in order of their start.
     pub fn finish_all(&mut self, emit: &mut dyn FnMut(Flow)) {
         let mut live: Vec<u32> = self.index.values().copied().collect();
-        live.sort_by_key(|&s| self.slots[s as usize].flow.as_ref().map(|f| (f.start_ns, f.key)));
+        live.sort_by_key(|&s| {
+            self.slots[s as usize]
+                .flow
+                .as_ref()
+                .map(|f| (f.start_ns, f.key))
+        });
         for s in live {
             let f = self.remove(s);
-            let reason = if f.tcp.closed() { close_reason(&f.tcp) } else { EndReason::EndOfCapture };
+            let reason = if f.tcp.closed() {
+                close_reason(&f.tcp)
+            } else {
+                EndReason::EndOfCapture
+            };
             emit(self.finish(f, reason));
         }
     }
 
     fn observe_only(&mut self, s: u32, p: &PacketIn<'_, '_>, t: &TcpSegment<'_>) {
         if let Some(f) = self.slots[s as usize].flow.as_deref_mut() {
-            let dir = if f.key.is_up(p.ip.src, t.src_port) { 0 } else { 1 };
+            let dir = if f.key.is_up(p.ip.src, t.src_port) {
+                0
+            } else {
+                1
+            };
             f.tcp.observe(dir, t.flags);
             f.active_ns = f.active_ns.max(p.ts_ns);
         }
@@ -262,7 +283,10 @@ impl FlowTable {
 
     /// Move a TCP flow to the closed list once closed, else refresh it.
     fn after_tcp(&mut self, s: u32) {
-        let closed = self.slots[s as usize].flow.as_ref().is_some_and(|f| f.tcp.closed());
+        let closed = self.slots[s as usize]
+            .flow
+            .as_ref()
+            .is_some_and(|f| f.tcp.closed());
         if closed {
             self.relist(s, CLOSED);
         } else {
@@ -288,6 +312,7 @@ impl FlowTable {
             truncated_packets: 0,
             reassembled_packets: 0,
             anomalies: AnomalySet::default(),
+            layers: LayerSet::default(),
             tunnel: p.packet.tunnel,
             icmp: match p.packet.transport {
                 Transport::Icmp(m) | Transport::Icmpv6(m) => Some((m.icmp_type, m.code)),
@@ -341,11 +366,17 @@ impl FlowTable {
                 if head == NIL {
                     break;
                 }
-                let Some(f) = self.slots[head as usize].flow.as_deref() else { break };
+                let Some(f) = self.slots[head as usize].flow.as_deref() else {
+                    break;
+                };
                 if self.now_ns.saturating_sub(f.active_ns) <= timeout {
                     break;
                 }
-                let reason = if list == CLOSED { close_reason(&f.tcp) } else { idle_reason(f) };
+                let reason = if list == CLOSED {
+                    close_reason(&f.tcp)
+                } else {
+                    idle_reason(f)
+                };
                 if list != CLOSED {
                     self.stats.flows_ended_idle += 1;
                 }
@@ -395,10 +426,13 @@ impl FlowTable {
             tcp_handshake: f.tcp.handshake_seen(),
             truncated_packets: f.truncated_packets,
             anomalies: f.anomalies,
+            layers: f.layers,
             tunnel: f.tunnel,
             icmp: f.icmp,
             reassembled_packets: f.reassembled_packets,
-            features: names.zip(f.custom.into_iter().map(|c| c.finish())).collect(),
+            features: names
+                .zip(f.custom.into_iter().map(|c| c.finish()))
+                .collect(),
         }
     }
 
@@ -420,7 +454,9 @@ impl FlowTable {
     }
 
     fn unlink(&mut self, s: u32) {
-        let Some(list) = self.slots[s as usize].flow.as_ref().map(|f| f.list) else { return };
+        let Some(list) = self.slots[s as usize].flow.as_ref().map(|f| f.list) else {
+            return;
+        };
         let (prev, next) = (self.slots[s as usize].prev, self.slots[s as usize].next);
         if prev == NIL {
             self.lists[list].head = next;
@@ -441,7 +477,9 @@ impl FlowTable {
         if self.slots[s as usize].next == NIL {
             return;
         }
-        let Some(list) = self.slots[s as usize].flow.as_ref().map(|f| f.list) else { return };
+        let Some(list) = self.slots[s as usize].flow.as_ref().map(|f| f.list) else {
+            return;
+        };
         self.unlink(s);
         self.link_tail(s, list);
     }
@@ -493,7 +531,10 @@ fn count(f: &mut FlowState, p: &PacketIn<'_, '_>, dir: usize, tcp: Option<&TcpSe
         m.down_byte_count += wire;
     }
     let (trans_len, app_len) = match &p.packet.transport {
-        Transport::Tcp(t) => (u32::from(t.header_len) + t.payload.len() as u32, t.payload.len() as u32),
+        Transport::Tcp(t) => (
+            u32::from(t.header_len) + t.payload.len() as u32,
+            t.payload.len() as u32,
+        ),
         Transport::Udp(u) => (u32::from(u.length), u.payload.len() as u32),
         _ => (0, 0),
     };
@@ -523,6 +564,7 @@ fn count(f: &mut FlowState, p: &PacketIn<'_, '_>, dir: usize, tcp: Option<&TcpSe
         f.reassembled_packets += 1;
     }
     f.anomalies.extend(p.packet.anomalies);
+    f.layers.extend(p.packet.layers);
     f.rec.push(&PacketValues {
         sign: if dir == 0 { 1 } else { -1 },
         wire_len: p.wire_len,

@@ -123,7 +123,7 @@ mod tests {
         assert!(!t.is_retransmission(0, &seg(251, A, 0))); // pure ACK
         assert!(!t.is_retransmission(0, &seg(250, A, 1))); // keep-alive at next-1
         assert!(t.is_retransmission(0, &seg(100, TcpSegment::SYN, 0))); // SYN again
-        // the other direction is independent
+                                                                        // the other direction is independent
         assert!(!t.is_retransmission(1, &seg(150, A, 50)));
     }
 
