@@ -19,8 +19,14 @@ const SEC: i64 = 1_000_000_000;
 type Trace = Vec<(i64, Vec<u8>)>;
 
 fn tcp(from_client: bool, sport: u16, seq: u32, flags: &str, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sp, dp) = if from_client { (C, S, sport, 80) } else { (S, C, 80, sport) };
-    let mut b = PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4(src, dst, 64).tcp(sp, dp, seq, 1000);
+    let (src, dst, sp, dp) = if from_client {
+        (C, S, sport, 80)
+    } else {
+        (S, C, 80, sport)
+    };
+    let mut b = PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4(src, dst, 64)
+        .tcp(sp, dp, seq, 1000);
     for f in flags.chars() {
         b = match f {
             'S' => b.syn(),
@@ -37,9 +43,17 @@ fn tcp(from_client: bool, sport: u16, seq: u32, flags: &str, payload: &[u8]) -> 
 }
 
 fn udp(from_client: bool, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sp, dp) = if from_client { (C, S, 5000, 53) } else { (S, C, 53, 5000) };
+    let (src, dst, sp, dp) = if from_client {
+        (C, S, 5000, 53)
+    } else {
+        (S, C, 53, 5000)
+    };
     let mut v = Vec::new();
-    PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4(src, dst, 64).udp(sp, dp).write(&mut v, payload).unwrap();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4(src, dst, 64)
+        .udp(sp, dp)
+        .write(&mut v, payload)
+        .unwrap();
     v
 }
 
@@ -62,8 +76,14 @@ fn connection(t: i64, port: u16, isn: u32, close: &str) -> Trace {
         (t, tcp(true, port, isn, "S", b"")),
         (t + MS, tcp(false, port, 9000, "SA", b"")),
         (t + 2 * MS, tcp(true, port, isn + 1, "A", b"")),
-        (t + 3 * MS, tcp(true, port, isn + 1, "PA", b"GET / HTTP/1.1\r\n\r\n")),
-        (t + 4 * MS, tcp(false, port, 9001, "PA", b"HTTP/1.1 200 OK\r\n\r\n")),
+        (
+            t + 3 * MS,
+            tcp(true, port, isn + 1, "PA", b"GET / HTTP/1.1\r\n\r\n"),
+        ),
+        (
+            t + 4 * MS,
+            tcp(false, port, 9001, "PA", b"HTTP/1.1 200 OK\r\n\r\n"),
+        ),
     ];
     if close == "fin" {
         v.push((t + 5 * MS, tcp(true, port, isn + 19, "FA", b"")));
@@ -84,10 +104,26 @@ fn reused_tcp_five_tuple_after_fin_or_rst_is_a_new_flow() {
     trace.extend(connection(T0 + 3 * SEC, 40000, 100, "fin"));
     let flows = run(&Analyzer::new(), &trace);
     assert_eq!(flows.len(), 3);
-    assert_eq!(flows.iter().map(|f| f.packet_count()).collect::<Vec<_>>(), vec![8, 6, 8]);
-    assert_eq!(flows.iter().map(|f| f.end_reason).collect::<Vec<_>>(), vec![EndReason::Fin, EndReason::Rst, EndReason::Fin]);
-    assert!(flows.iter().all(|f| f.tcp_handshake && f.metrics.retrans_count == 0));
-    assert_eq!(flows[0].seq.packet_lengths.iter().filter(|&&l| l > 0).count(), 5);
+    assert_eq!(
+        flows.iter().map(|f| f.packet_count()).collect::<Vec<_>>(),
+        vec![8, 6, 8]
+    );
+    assert_eq!(
+        flows.iter().map(|f| f.end_reason).collect::<Vec<_>>(),
+        vec![EndReason::Fin, EndReason::Rst, EndReason::Fin]
+    );
+    assert!(flows
+        .iter()
+        .all(|f| f.tcp_handshake && f.metrics.retrans_count == 0));
+    assert_eq!(
+        flows[0]
+            .seq
+            .packet_lengths
+            .iter()
+            .filter(|&&l| l > 0)
+            .count(),
+        5
+    );
     assert_eq!(flows[1].start_ns, T0 + 2 * SEC);
 }
 
@@ -140,7 +176,10 @@ fn orientation_follows_the_first_packet() {
     let f = &run(&Analyzer::new(), &trace)[0];
     assert_eq!(f.key.src_port, 53);
     assert_eq!(f.key.src_ip.to_string(), "10.0.0.2");
-    assert_eq!((f.metrics.up_packet_count, f.metrics.down_packet_count), (1, 1));
+    assert_eq!(
+        (f.metrics.up_packet_count, f.metrics.down_packet_count),
+        (1, 1)
+    );
     // UDP payload_bytes are the payload length, not 0
     assert_eq!(f.seq.payload_bytes, vec![11, -1]);
     assert_eq!(f.seq.trans_lengths, vec![19, -9]);
@@ -174,7 +213,13 @@ fn max_flows_ends_the_least_recent_flow_early_and_loses_nothing() {
     let flows = run(&Analyzer::new().max_flows(2), &trace);
     assert_eq!(flows.len(), 5);
     assert_eq!(flows.iter().map(|f| f.packet_count()).sum::<u64>(), 6);
-    assert_eq!(flows.iter().filter(|f| f.end_reason == EndReason::Evicted).count(), 3);
+    assert_eq!(
+        flows
+            .iter()
+            .filter(|f| f.end_reason == EndReason::Evicted)
+            .count(),
+        3
+    );
 }
 
 #[test]
@@ -219,22 +264,36 @@ impl FeatureProcessor for UpBytes {
 
 #[test]
 fn custom_features_see_every_counted_packet() {
-    let trace = vec![(T0, udp(true, b"abc")), (T0 + MS, udp(false, b"de")), (T0 + 2 * MS, udp(true, b""))];
+    let trace = vec![
+        (T0, udp(true, b"abc")),
+        (T0 + MS, udp(false, b"de")),
+        (T0 + 2 * MS, udp(true, b"")),
+    ];
     let f = &run(&Analyzer::new().register_feature(UpBytes), &trace)[0];
     // Ethernet 14 + IPv4 20 + UDP 8 + payload, up packets only
-    assert_eq!(f.feature("up_wire_bytes"), Some(&FeatureValue::Int((42 + 3) + 42)));
+    assert_eq!(
+        f.feature("up_wire_bytes"),
+        Some(&FeatureValue::Int((42 + 3) + 42))
+    );
 }
 
 #[test]
 fn fragmented_datagram_is_one_packet_with_its_ports() {
     let frames = wa1kpcap::sample::fragmented_udp(C, S, 7, 3000, 1480).unwrap();
     let wire: u64 = frames.iter().map(|f| f.len() as u64).sum();
-    let trace: Trace = frames.into_iter().enumerate().map(|(i, f)| (T0 + i as i64 * MS, f)).collect();
+    let trace: Trace = frames
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (T0 + i as i64 * MS, f))
+        .collect();
     let flows = run(&Analyzer::new(), &trace);
     assert_eq!(flows.len(), 1);
     let f = &flows[0];
     assert_eq!((f.key.src_port, f.key.dst_port), (4000, 4001));
-    assert_eq!((f.packet_count(), f.reassembled_packets, f.byte_count()), (1, 1, wire));
+    assert_eq!(
+        (f.packet_count(), f.reassembled_packets, f.byte_count()),
+        (1, 1, wire)
+    );
     assert_eq!(f.seq.ip_lengths, vec![20 + 8 + 3000]);
     assert_eq!(f.seq.app_lengths, vec![3000]);
     // without reassembly: the reference's behaviour (fragments keyed alone)
@@ -259,7 +318,10 @@ fn statistics_of_a_known_flow() {
     assert_eq!(f.stat("pkt_down_count"), Some(1.0));
     assert_eq!(f.stat("iat_mean"), Some(2.0));
     assert_eq!(f.stat("iat_max"), Some(3.0));
-    let var = ((100.0f64 - 700.0 / 3.0).powi(2) + (200.0f64 - 700.0 / 3.0).powi(2) + (400.0f64 - 700.0 / 3.0).powi(2)) / 3.0;
+    let var = ((100.0f64 - 700.0 / 3.0).powi(2)
+        + (200.0f64 - 700.0 / 3.0).powi(2)
+        + (400.0f64 - 700.0 / 3.0).powi(2))
+        / 3.0;
     assert!((f.stat("pkt_var").unwrap() - var).abs() < 1e-9);
     assert_eq!(f.stat("up_down_pkt_ratio"), Some(2.0));
     assert_eq!(f.stat("up_down_byte_ratio"), Some(2.5));

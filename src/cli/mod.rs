@@ -36,7 +36,8 @@ enum Command {
         #[arg(short, long, default_value = "wa1kpcap-sample.pcap")]
         output: PathBuf,
     },
-    /// The main job on the built-in sample: write it, then inspect it.
+    /// The main job on the built-in sample: write it, inspect it, and show
+    /// its flows with their features.
     Demo {
         /// Directory for the sample capture and results.
         #[arg(long, default_value = "wa1kpcap-demo")]
@@ -78,5 +79,24 @@ fn demo(dir: &std::path::Path) -> anyhow::Result<i32> {
     std::fs::create_dir_all(dir)?;
     let sample = dir.join("sample.pcap");
     write_sample(&sample)?;
-    inspect::run(&[sample], false)
+    let code = inspect::run(std::slice::from_ref(&sample), false)?;
+    let analysis = wa1kpcap::Analyzer::new().analyze(&sample)?;
+    println!();
+    println!(
+        "{:<48} {:>5} {:>7} {:>9} {:>9} {:>10} {:>14}",
+        "flow", "pkts", "bytes", "pkt_mean", "pkt_skew", "iat_mean", "end"
+    );
+    for f in &analysis.flows {
+        println!(
+            "{:<48} {:>5} {:>7} {:>9.1} {:>9.3} {:>10.6} {:>14}",
+            f.key.display(),
+            f.packet_count(),
+            f.byte_count(),
+            f.stats.pkt.all.mean,
+            f.stats.pkt.all.skew,
+            f.stats.iat.all.mean,
+            f.end_reason.name()
+        );
+    }
+    Ok(code)
 }

@@ -48,35 +48,72 @@ pub struct PacketValues {
     pub tcp: Option<(u8, u16)>,
 }
 
+const INITIAL_CAPACITY: usize = 8;
+
 const INT_FAMILIES: [Family; 4] = [Family::Pkt, Family::Ip, Family::Trans, Family::App];
 
+/// Up and down sets of one family about a shared shift, plus the zeros:
+/// one update per packet; "all" is their union.
 #[derive(Debug, Clone, Default)]
 struct FamilyAcc {
-    all: Moments,
+    started: bool,
     up: Moments,
     down: Moments,
+    zeros: u64,
 }
 
 impl FamilyAcc {
     #[inline]
     fn push(&mut self, signed: f64) {
         let a = signed.abs();
-        self.all.push(a);
+        if !self.started {
+            self.started = true;
+            self.up = Moments::with_shift(a);
+            self.down = Moments::with_shift(a);
+        }
         if signed > 0.0 {
             self.up.push(a);
         } else if signed < 0.0 {
             self.down.push(a);
+        } else {
+            self.zeros += 1;
         }
+    }
+
+    fn all(&self) -> Moments {
+        let mut all = self.up.merged(&self.down);
+        if all.count() == 0 && self.zeros > 0 {
+            all = Moments::with_shift(0.0);
+        }
+        all.push_repeated(0.0, self.zeros);
+        all
     }
 }
 
+/// One counted packet's values, kept row-wise: a packet touches one cache
+/// line, and the column sequences are built once, at the end.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    ts_s: f64,
+    ints: [i32; 4],
+    window: u16,
+    flags: u8,
+    tcp: bool,
+}
+
 /// Accumulates one flow's sequences and statistics.
+///
+/// Up to the cap, packets are stored as rows and the statistics are
+/// computed from them when the flow ends (one sequential pass). Past the
+/// cap, packets update streaming accumulators and value histograms instead.
 #[derive(Debug, Clone)]
 pub struct SequenceRecorder {
     cap: usize,
     stats_on: bool,
-    seq: Sequences,
-    acc: [FamilyAcc; 5],
+    rows: Vec<Row>,
+    /// Streaming accumulators, only once packets go past the cap (keeps the
+    /// per-flow state small: most flows never need them).
+    acc: Option<Box<[FamilyAcc; 5]>>,
     last_ts: Option<f64>,
     packets: u64,
     /// Past the cap: counts of each signed integer value, per family.
@@ -92,8 +129,8 @@ impl SequenceRecorder {
         SequenceRecorder {
             cap,
             stats_on: stats,
-            seq: Sequences::default(),
-            acc: Default::default(),
+            rows: Vec::with_capacity(cap.min(INITIAL_CAPACITY)),
+            acc: None,
             last_ts: None,
             packets: 0,
             hist: None,
@@ -103,7 +140,8 @@ impl SequenceRecorder {
 
     #[inline]
     pub fn push(&mut self, v: &PacketValues) {
-        let signed = |x: u32| v.sign * i64::from(x);
+        let signed =
+            |x: u32| (v.sign * i64::from(x)).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
         let ints = [
             signed(v.wire_len),
             signed(v.ip_len),
@@ -113,54 +151,46 @@ impl SequenceRecorder {
         let iat = self.last_ts.map(|t| v.ts_s - t);
         self.last_ts = Some(v.ts_s);
         self.packets += 1;
-        if self.stats_on {
+        if self.rows.len() < self.cap {
+            let (flags, window) = v.tcp.unwrap_or((0, 0));
+            self.rows.push(Row {
+                ts_s: v.ts_s,
+                ints,
+                window,
+                flags,
+                tcp: v.tcp.is_some(),
+            });
+            return;
+        }
+        if !self.stats_on {
+            return;
+        }
+        if self.hist.is_none() {
+            // First packet past the cap: fold the stored rows into the
+            // accumulators and histograms, then carry on streaming.
+            let mut h: Box<[HashMap<i64, u64>; 4]> = Box::default();
+            for r in &self.rows {
+                for (i, x) in r.ints.iter().enumerate() {
+                    *h[i].entry(i64::from(*x)).or_insert(0) += 1;
+                }
+            }
+            self.hist = Some(h);
+            let mut acc: Box<[FamilyAcc; 5]> = Box::default();
+            fold_rows(&self.rows, &mut acc);
+            self.acc = Some(acc);
+        }
+        if let Some(acc) = self.acc.as_mut() {
             for (i, x) in ints.iter().enumerate() {
-                self.acc[i].push(*x as f64);
+                acc[i].push(f64::from(*x));
             }
             if let Some(d) = iat {
-                self.acc[4].push(d);
+                acc[4].push(d);
+                self.iat_rest.push(d);
             }
         }
-        let keep = self.seq.timestamps.len() < self.cap;
-        if keep {
-            self.seq.packet_lengths.push(ints[0]);
-            self.seq.ip_lengths.push(ints[1]);
-            self.seq.trans_lengths.push(ints[2]);
-            self.seq.app_lengths.push(ints[3]);
-            self.seq.payload_bytes.push(ints[3]);
-            if let Some(d) = iat {
-                self.seq.iats.push(d);
-            }
-            self.seq.timestamps.push(v.ts_s);
-            if let Some((flags, window)) = v.tcp {
-                self.seq.tcp_flags.push(flags);
-                self.seq.tcp_window_sizes.push(window);
-            }
-        } else if self.stats_on {
-            let hist = self.hist.get_or_insert_with(|| {
-                // First packet past the cap: seed the histograms with what the
-                // sequences already hold.
-                let mut h: Box<[HashMap<i64, u64>; 4]> = Box::default();
-                for (i, s) in [
-                    &self.seq.packet_lengths,
-                    &self.seq.ip_lengths,
-                    &self.seq.trans_lengths,
-                    &self.seq.app_lengths,
-                ]
-                .into_iter()
-                .enumerate()
-                {
-                    for &x in s {
-                        *h[i].entry(x).or_insert(0) += 1;
-                    }
-                }
-                h
-            });
+        if let Some(h) = self.hist.as_mut() {
             for (i, x) in ints.iter().enumerate() {
-                *hist[i].entry(*x).or_insert(0) += 1;
-            }
-            if let Some(d) = iat {
-                self.iat_rest.push(d);
+                *h[i].entry(i64::from(*x)).or_insert(0) += 1;
             }
         }
     }
@@ -169,59 +199,94 @@ impl SequenceRecorder {
         self.packets
     }
 
-    /// The sequences and statistics (ratios are the caller's).
-    pub fn finish(mut self) -> (Sequences, FlowStats) {
+    /// The sequences and statistics (ratios are the caller's). `scratch` is
+    /// reused between flows to compute medians without allocating.
+    pub fn finish(mut self, scratch: &mut Vec<f64>) -> (Sequences, FlowStats) {
+        let seq = self.sequences();
         let mut stats = FlowStats::default();
         if !self.stats_on {
-            return (self.seq, stats);
+            return (seq, stats);
         }
+        let acc_all = match self.acc.take() {
+            Some(a) => a,
+            None => {
+                let mut a: Box<[FamilyAcc; 5]> = Box::default();
+                fold_rows(&self.rows, &mut a);
+                a
+            }
+        };
         for (i, fam) in INT_FAMILIES.into_iter().enumerate() {
-            let acc = &self.acc[i];
             let [m_all, m_up, m_down] = match &self.hist {
                 Some(h) => medians_from_hist(&h[i]),
-                None => {
-                    let s = match fam {
-                        Family::Pkt => &self.seq.packet_lengths,
-                        Family::Ip => &self.seq.ip_lengths,
-                        Family::Trans => &self.seq.trans_lengths,
-                        _ => &self.seq.app_lengths,
-                    };
-                    medians_of(s.iter().map(|&x| x as f64))
-                }
+                None => medians_of(self.rows.iter().map(|r| f64::from(r.ints[i])), scratch),
             };
+            let acc = &acc_all[i];
             let d = stats.family_mut(fam);
-            d.all = acc.all.finish(m_all);
+            d.all = acc.all().finish(m_all);
             d.up = acc.up.finish(m_up);
             d.down = acc.down.finish(m_down);
         }
-        let iats = self.seq.iats.iter().chain(self.iat_rest.iter()).copied();
-        let [m_all, m_up, m_down] = medians_of(iats);
-        self.iat_rest = Vec::new();
-        stats.iat.all = self.acc[4].all.finish(m_all);
-        stats.iat.up = self.acc[4].up.finish(m_up);
-        stats.iat.down = self.acc[4].down.finish(m_down);
-        (self.seq, stats)
+        let iats = seq.iats.iter().chain(self.iat_rest.iter()).copied();
+        let [m_all, m_up, m_down] = medians_of(iats, scratch);
+        stats.iat.all = acc_all[4].all().finish(m_all);
+        stats.iat.up = acc_all[4].up.finish(m_up);
+        stats.iat.down = acc_all[4].down.finish(m_down);
+        (seq, stats)
+    }
+
+    /// The column sequences from the stored rows.
+    fn sequences(&self) -> Sequences {
+        let n = self.rows.len();
+        let col = |i: usize| {
+            self.rows
+                .iter()
+                .map(|r| i64::from(r.ints[i]))
+                .collect::<Vec<i64>>()
+        };
+        let app = col(3);
+        let tcp_rows = self.rows.iter().filter(|r| r.tcp);
+        let mut iats = Vec::with_capacity(n.saturating_sub(1));
+        iats.extend(self.rows.windows(2).map(|w| w[1].ts_s - w[0].ts_s));
+        Sequences {
+            packet_lengths: col(0),
+            ip_lengths: col(1),
+            trans_lengths: col(2),
+            payload_bytes: app.clone(),
+            app_lengths: app,
+            timestamps: self.rows.iter().map(|r| r.ts_s).collect(),
+            iats,
+            tcp_flags: tcp_rows.clone().map(|r| r.flags).collect(),
+            tcp_window_sizes: tcp_rows.map(|r| r.window).collect(),
+        }
+    }
+}
+
+/// Push the stored rows (in order) into the accumulators.
+fn fold_rows(rows: &[Row], acc: &mut [FamilyAcc; 5]) {
+    let mut prev: Option<f64> = None;
+    for r in rows {
+        for (i, x) in r.ints.iter().enumerate() {
+            acc[i].push(f64::from(*x));
+        }
+        if let Some(p) = prev {
+            acc[4].push(r.ts_s - p);
+        }
+        prev = Some(r.ts_s);
     }
 }
 
 /// Medians of |v| over all, v > 0 and v < 0.
-fn medians_of(values: impl Iterator<Item = f64>) -> [f64; 3] {
-    let mut all = Vec::new();
-    let mut up = Vec::new();
-    let mut down = Vec::new();
-    for v in values {
-        all.push(v.abs());
-        if v > 0.0 {
-            up.push(v);
-        } else if v < 0.0 {
-            down.push(-v);
-        }
+fn medians_of(values: impl Iterator<Item = f64> + Clone, scratch: &mut Vec<f64>) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for (i, keep) in [|_: f64| true, |v: f64| v > 0.0, |v: f64| v < 0.0]
+        .into_iter()
+        .enumerate()
+    {
+        scratch.clear();
+        scratch.extend(values.clone().filter(|v| keep(*v)).map(f64::abs));
+        out[i] = median_in_place(scratch);
     }
-    [
-        median_in_place(&mut all),
-        median_in_place(&mut up),
-        median_in_place(&mut down),
-    ]
+    out
 }
 
 fn medians_from_hist(h: &HashMap<i64, u64>) -> [f64; 3] {
@@ -289,7 +354,7 @@ mod tests {
         for &(s, l, t) in packets {
             r.push(&pv(s, l, t));
         }
-        r.finish()
+        r.finish(&mut Vec::new())
     }
 
     const TRACE: [(i64, u32, f64); 7] = [
@@ -340,7 +405,7 @@ mod tests {
     fn statistics_can_be_turned_off() {
         let mut r = SequenceRecorder::new(usize::MAX, false);
         r.push(&pv(1, 100, 0.0));
-        let (s, st) = r.finish();
+        let (s, st) = r.finish(&mut Vec::new());
         assert_eq!(s.packet_lengths, vec![100]);
         assert_eq!(st, FlowStats::default());
     }

@@ -8,41 +8,98 @@
 //! exact for constant data and accurate where the naive E[x²]−E[x]² formula
 //! cancels; the median is computed from the values at the end.
 
-/// Streaming count, sum, min, max and central moments M2..M4.
+/// Streaming count, min, max and power sums of `x − shift` (shifted data:
+/// the shift is the first value, which keeps the sums small and the
+/// central moments free of cancellation for real traffic). Sets with the
+/// same shift add up, which is how "all" is made from "up", "down" and the
+/// zeros without updating three sets per packet.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Moments {
     n: u64,
-    sum: f64,
-    mean: f64,
-    m2: f64,
-    m3: f64,
-    m4: f64,
+    /// The shift was chosen (explicitly, or by the first value).
+    shifted: bool,
+    shift: f64,
+    s1: f64,
+    s2: f64,
+    s3: f64,
+    s4: f64,
     min: f64,
     max: f64,
 }
 
 impl Moments {
+    /// An empty set whose sums are taken about `shift`.
+    pub fn with_shift(shift: f64) -> Moments {
+        Moments {
+            shift,
+            shifted: true,
+            ..Moments::default()
+        }
+    }
+
     #[inline]
     pub fn push(&mut self, x: f64) {
-        let n1 = self.n as f64;
-        self.n += 1;
-        let n = self.n as f64;
-        let delta = x - self.mean;
-        let delta_n = delta / n;
-        let delta_n2 = delta_n * delta_n;
-        let term1 = delta * delta_n * n1;
-        self.mean += delta_n;
-        self.m4 += term1 * delta_n2 * (n * n - 3.0 * n + 3.0) + 6.0 * delta_n2 * self.m2
-            - 4.0 * delta_n * self.m3;
-        self.m3 += term1 * delta_n * (n - 2.0) - 3.0 * delta_n * self.m2;
-        self.m2 += term1;
-        self.sum += x;
-        if self.n == 1 {
+        if !self.shifted {
+            self.shift = x;
+            self.shifted = true;
+        }
+        if self.n == 0 {
             self.min = x;
             self.max = x;
         } else {
             self.min = self.min.min(x);
             self.max = self.max.max(x);
+        }
+        let d = x - self.shift;
+        let d2 = d * d;
+        self.n += 1;
+        self.s1 += d;
+        self.s2 += d2;
+        self.s3 += d2 * d;
+        self.s4 += d2 * d2;
+    }
+
+    /// `count` copies of `x` at once.
+    pub fn push_repeated(&mut self, x: f64, count: u64) {
+        if count == 0 {
+            return;
+        }
+        if self.n == 0 {
+            self.min = x;
+            self.max = x;
+        } else {
+            self.min = self.min.min(x);
+            self.max = self.max.max(x);
+        }
+        let c = count as f64;
+        let d = x - self.shift;
+        let d2 = d * d;
+        self.n += count;
+        self.s1 += c * d;
+        self.s2 += c * d2;
+        self.s3 += c * d2 * d;
+        self.s4 += c * d2 * d2;
+    }
+
+    /// The union of two sets taken about the same shift.
+    pub fn merged(&self, o: &Moments) -> Moments {
+        if self.n == 0 {
+            return *o;
+        }
+        if o.n == 0 {
+            return *self;
+        }
+        debug_assert_eq!(self.shift, o.shift);
+        Moments {
+            n: self.n + o.n,
+            shifted: true,
+            shift: self.shift,
+            s1: self.s1 + o.s1,
+            s2: self.s2 + o.s2,
+            s3: self.s3 + o.s3,
+            s4: self.s4 + o.s4,
+            min: self.min.min(o.min),
+            max: self.max.max(o.max),
         }
     }
 
@@ -56,20 +113,24 @@ impl Moments {
             return SeqStats::default();
         }
         let n = self.n as f64;
-        let mean = self.sum / n;
-        let var = (self.m2 / n).max(0.0);
+        let d = self.s1 / n;
+        let (e2, e3, e4) = (self.s2 / n, self.s3 / n, self.s4 / n);
+        let m2 = e2 - d * d;
+        let m3 = e3 - 3.0 * d * e2 + 2.0 * d * d * d;
+        let m4 = e4 - 4.0 * d * e3 + 6.0 * d * d * e2 - 3.0 * d * d * d * d;
+        let mean = self.shift + d;
+        // A set whose spread is at rounding level is constant.
+        let constant = self.max == self.min || m2 <= 1e-12 * (d * d).max(f64::MIN_POSITIVE);
+        let var = if constant { 0.0 } else { m2.max(0.0) };
         let std = var.sqrt();
-        let (skew, kurt) = if self.m2 > 0.0 && var > 0.0 {
-            (
-                n.sqrt() * self.m3 / self.m2.powf(1.5),
-                n * self.m4 / (self.m2 * self.m2) - 3.0,
-            )
+        let (skew, kurt) = if var > 0.0 {
+            (m3 / var.powf(1.5), m4 / (var * var) - 3.0)
         } else {
             (0.0, 0.0)
         };
         SeqStats {
             count: self.n,
-            sum: self.sum,
+            sum: self.shift * n + self.s1,
             mean,
             std,
             var,
@@ -246,18 +307,19 @@ impl FlowStats {
 }
 
 /// Median of `values` (mean of the two middle values for an even count); 0
-/// for none. Sorts in place.
+/// for none. Reorders `values` (linear-time selection, no allocation).
 pub(crate) fn median_in_place(values: &mut [f64]) -> f64 {
     let n = values.len();
     if n == 0 {
         return 0.0;
     }
-    values.sort_unstable_by(|a, b| a.total_cmp(b));
+    let (left, mid, _) = values.select_nth_unstable_by(n / 2, |a, b| a.total_cmp(b));
+    let upper = *mid;
     if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+        return upper;
     }
+    let lower = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (lower + upper) / 2.0
 }
 
 #[cfg(test)]

@@ -3,8 +3,11 @@
 //! and reopen, and the `max_flows` bound that ends the least recently active
 //! flow early — counted and flagged, never a silent drop.
 //!
-//! Flows live in a slab; each is on one of four intrusive LRU lists (TCP,
-//! UDP, other, closed TCP), so expiry and eviction look only at list heads.
+//! Flows live in a slab; each is on one of four intrusive queues (TCP, UDP,
+//! other, closed TCP) ordered by when it was queued. A packet only stamps
+//! its flow's activity time; the queues are fixed up lazily when their head
+//! is examined (a head active since it was queued goes back to the tail), so
+//! the per-packet path touches no other flow.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,6 +89,8 @@ struct Slot {
     flow: Option<Box<FlowState>>,
     prev: u32,
     next: u32,
+    /// Activity time when it was (re)queued.
+    queued_ns: i64,
 }
 
 #[derive(Clone, Copy)]
@@ -104,6 +109,8 @@ pub struct FlowTable {
     free: Vec<u32>,
     lists: [Lru; 4],
     now_ns: i64,
+    /// Reused by every flow's median computation.
+    scratch: Vec<f64>,
     pub stats: FlowTableStats,
 }
 
@@ -136,6 +143,7 @@ impl FlowTable {
                 tail: NIL,
             }; 4],
             now_ns: i64::MIN,
+            scratch: Vec::new(),
             stats: FlowTableStats::default(),
         }
     }
@@ -243,8 +251,6 @@ impl FlowTable {
         self.stats.packets_counted += 1;
         if tcp.is_some() {
             self.after_tcp(s);
-        } else {
-            self.touch(s);
         }
     }
 
@@ -281,16 +287,18 @@ impl FlowTable {
         self.after_tcp(s);
     }
 
-    /// Move a TCP flow to the closed list once closed, else refresh it.
+    /// Move a TCP flow to the closed queue once it is closed.
     fn after_tcp(&mut self, s: u32) {
         let closed = self.slots[s as usize]
             .flow
             .as_ref()
             .is_some_and(|f| f.tcp.closed());
-        if closed {
+        let on_closed = self.slots[s as usize]
+            .flow
+            .as_ref()
+            .is_some_and(|f| f.list == CLOSED);
+        if closed && !on_closed {
             self.relist(s, CLOSED);
-        } else {
-            self.touch(s);
         }
     }
 
@@ -331,6 +339,7 @@ impl FlowTable {
                     flow: Some(Box::new(state)),
                     prev: NIL,
                     next: NIL,
+                    queued_ns: p.ts_ns,
                 });
                 (self.slots.len() - 1) as u32
             }
@@ -363,14 +372,21 @@ impl FlowTable {
             }
             loop {
                 let head = self.lists[list].head;
-                if head == NIL {
+                if head == NIL
+                    || self
+                        .now_ns
+                        .saturating_sub(self.slots[head as usize].queued_ns)
+                        <= timeout
+                {
                     break;
                 }
                 let Some(f) = self.slots[head as usize].flow.as_deref() else {
                     break;
                 };
                 if self.now_ns.saturating_sub(f.active_ns) <= timeout {
-                    break;
+                    // active since it was queued: back to the tail
+                    self.relist(head, list);
+                    continue;
                 }
                 let reason = if list == CLOSED {
                     close_reason(&f.tcp)
@@ -388,27 +404,41 @@ impl FlowTable {
 
     /// End the least recently active flow; false when the table is empty.
     fn evict_oldest(&mut self, emit: &mut dyn FnMut(Flow)) -> bool {
-        let mut best: Option<(i64, u32)> = None;
-        for l in self.lists {
-            if l.head == NIL {
-                continue;
-            }
-            if let Some(f) = self.slots[l.head as usize].flow.as_deref() {
-                if best.is_none_or(|(t, _)| f.active_ns < t) {
-                    best = Some((f.active_ns, l.head));
+        loop {
+            let mut best: Option<(i64, u32)> = None;
+            for l in self.lists {
+                if l.head == NIL {
+                    continue;
+                }
+                let q = self.slots[l.head as usize].queued_ns;
+                if best.is_none_or(|(t, _)| q < t) {
+                    best = Some((q, l.head));
                 }
             }
+            let Some((queued, s)) = best else {
+                return false;
+            };
+            let Some((active, list)) = self.slots[s as usize]
+                .flow
+                .as_deref()
+                .map(|f| (f.active_ns, f.list))
+            else {
+                return false;
+            };
+            if active > queued {
+                self.relist(s, list);
+                continue;
+            }
+            let f = self.remove(s);
+            self.stats.flows_evicted += 1;
+            emit(self.finish(f, EndReason::Evicted));
+            return true;
         }
-        let Some((_, s)) = best else { return false };
-        let f = self.remove(s);
-        self.stats.flows_evicted += 1;
-        emit(self.finish(f, EndReason::Evicted));
-        true
     }
 
-    fn finish(&self, f: Box<FlowState>, end_reason: EndReason) -> Flow {
+    fn finish(&mut self, f: Box<FlowState>, end_reason: EndReason) -> Flow {
         let f = *f;
-        let (seq, mut stats) = f.rec.finish();
+        let (seq, mut stats) = f.rec.finish(&mut self.scratch);
         let m = f.metrics;
         if self.cfg.compute_statistics {
             stats.up_down_pkt_ratio = ratio(m.up_packet_count, m.down_packet_count);
@@ -450,6 +480,7 @@ impl FlowTable {
         self.lists[list].tail = s;
         if let Some(f) = self.slots[s as usize].flow.as_deref_mut() {
             f.list = list;
+            self.slots[s as usize].queued_ns = f.active_ns;
         }
     }
 
@@ -470,18 +501,6 @@ impl FlowTable {
         }
         self.slots[s as usize].prev = NIL;
         self.slots[s as usize].next = NIL;
-    }
-
-    /// Move to the tail of its list (most recently active).
-    fn touch(&mut self, s: u32) {
-        if self.slots[s as usize].next == NIL {
-            return;
-        }
-        let Some(list) = self.slots[s as usize].flow.as_ref().map(|f| f.list) else {
-            return;
-        };
-        self.unlink(s);
-        self.link_tail(s, list);
     }
 
     fn relist(&mut self, s: u32, list: usize) {
