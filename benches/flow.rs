@@ -41,25 +41,32 @@ fn bench(c: &mut Criterion) {
     let bytes = capture.bytes().expect("in-memory capture");
     let packets = SlicePackets::new(bytes).expect("header").count() as u64;
     eprintln!("bench input: {name}: {packets} packets");
-    let analyzer = Analyzer::new();
     let mut g = c.benchmark_group("flow");
     g.sample_size(10);
     g.throughput(Throughput::Elements(packets));
-    g.bench_function("decode+flows+sequences+stats", |b| {
-        b.iter(|| {
-            let mut engine = analyzer.engine();
-            let mut flows = 0u64;
-            let mut sink = |f: wa1kpcap::Flow| {
-                flows += 1;
-                black_box(f.stats.pkt.all.mean);
-            };
-            for p in SlicePackets::new(bytes).expect("header") {
-                engine.packet(&p, &mut sink);
-            }
-            let summary = engine.finish(&mut sink);
-            black_box((flows, summary.flows))
-        })
-    });
+    for (name, analyzer) in [
+        ("decode+flows+sequences+stats", Analyzer::new()),
+        (
+            "decode+flows+sequences (no stats)",
+            Analyzer::new().compute_statistics(false),
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut engine = analyzer.engine();
+                let mut flows = 0u64;
+                let mut sink = |f: wa1kpcap::Flow| {
+                    flows += 1;
+                    black_box(f.stats.pkt.all.mean);
+                };
+                for p in SlicePackets::new(bytes).expect("header") {
+                    engine.packet(&p, &mut sink);
+                }
+                let summary = engine.finish(&mut sink);
+                black_box((flows, summary.flows))
+            })
+        });
+    }
     g.finish();
 }
 

@@ -9,5 +9,5 @@ mod sequences;
 mod stats;
 
 pub use custom::{FeatureProcessor, FeatureState, FeatureValue, PacketContext};
-pub use sequences::{PacketValues, SequenceRecorder, Sequences};
+pub use sequences::{PacketValues, Scratch, SequenceRecorder, Sequences};
 pub use stats::{DirStats, Family, FlowStats, Moments, SeqStats, STAT_NAMES};

@@ -201,9 +201,9 @@ impl SequenceRecorder {
 
     /// The sequences and statistics (ratios are the caller's). `scratch` is
     /// reused between flows to compute medians without allocating.
-    pub fn finish(mut self, scratch: &mut Vec<f64>) -> (Sequences, FlowStats) {
+    pub fn finish(mut self, scratch: &mut Scratch) -> (Sequences, Box<FlowStats>) {
         let seq = self.sequences();
-        let mut stats = FlowStats::default();
+        let mut stats: Box<FlowStats> = Box::default();
         if !self.stats_on {
             return (seq, stats);
         }
@@ -218,7 +218,7 @@ impl SequenceRecorder {
         for (i, fam) in INT_FAMILIES.into_iter().enumerate() {
             let [m_all, m_up, m_down] = match &self.hist {
                 Some(h) => medians_from_hist(&h[i]),
-                None => medians_of(self.rows.iter().map(|r| f64::from(r.ints[i])), scratch),
+                None => int_medians(self.rows.iter().map(|r| r.ints[i]), &mut scratch.ints),
             };
             let acc = &acc_all[i];
             let d = stats.family_mut(fam);
@@ -227,7 +227,7 @@ impl SequenceRecorder {
             d.down = acc.down.finish(m_down);
         }
         let iats = seq.iats.iter().chain(self.iat_rest.iter()).copied();
-        let [m_all, m_up, m_down] = medians_of(iats, scratch);
+        let [m_all, m_up, m_down] = medians_of(iats, &mut scratch.floats);
         stats.iat.all = acc_all[4].all().finish(m_all);
         stats.iat.up = acc_all[4].up.finish(m_up);
         stats.iat.down = acc_all[4].down.finish(m_down);
@@ -259,6 +259,36 @@ impl SequenceRecorder {
             tcp_window_sizes: tcp_rows.map(|r| r.window).collect(),
         }
     }
+}
+
+/// Reusable buffers for medians, so finishing a flow does not allocate.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    ints: Vec<i32>,
+    floats: Vec<f64>,
+}
+
+/// Medians of |v|, of v > 0 and of |v| for v < 0, for integer values: one
+/// sort by magnitude, then scans (fast for the short flows that dominate).
+fn int_medians(values: impl Iterator<Item = i32>, buf: &mut Vec<i32>) -> [f64; 3] {
+    buf.clear();
+    buf.extend(values);
+    buf.sort_unstable_by_key(|v| v.unsigned_abs());
+    let nth = |keep: fn(i32) -> bool, k: usize| -> f64 {
+        buf.iter()
+            .filter(|v| keep(**v))
+            .nth(k)
+            .map_or(0.0, |v| f64::from(v.unsigned_abs()))
+    };
+    let median = |keep: fn(i32) -> bool| -> f64 {
+        let n = buf.iter().filter(|v| keep(**v)).count();
+        match n {
+            0 => 0.0,
+            _ if n % 2 == 1 => nth(keep, n / 2),
+            _ => (nth(keep, n / 2 - 1) + nth(keep, n / 2)) / 2.0,
+        }
+    };
+    [median(|_| true), median(|v| v > 0), median(|v| v < 0)]
 }
 
 /// Push the stored rows (in order) into the accumulators.
@@ -349,12 +379,12 @@ mod tests {
         }
     }
 
-    fn run(cap: usize, packets: &[(i64, u32, f64)]) -> (Sequences, FlowStats) {
+    fn run(cap: usize, packets: &[(i64, u32, f64)]) -> (Sequences, Box<FlowStats>) {
         let mut r = SequenceRecorder::new(cap, true);
         for &(s, l, t) in packets {
             r.push(&pv(s, l, t));
         }
-        r.finish(&mut Vec::new())
+        r.finish(&mut Scratch::default())
     }
 
     const TRACE: [(i64, u32, f64); 7] = [
@@ -405,8 +435,8 @@ mod tests {
     fn statistics_can_be_turned_off() {
         let mut r = SequenceRecorder::new(usize::MAX, false);
         r.push(&pv(1, 100, 0.0));
-        let (s, st) = r.finish(&mut Vec::new());
+        let (s, st) = r.finish(&mut Scratch::default());
         assert_eq!(s.packet_lengths, vec![100]);
-        assert_eq!(st, FlowStats::default());
+        assert_eq!(*st, FlowStats::default());
     }
 }

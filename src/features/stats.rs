@@ -124,7 +124,7 @@ impl Moments {
         let var = if constant { 0.0 } else { m2.max(0.0) };
         let std = var.sqrt();
         let (skew, kurt) = if var > 0.0 {
-            (m3 / var.powf(1.5), m4 / (var * var) - 3.0)
+            (m3 / (var * std), m4 / (var * var) - 3.0)
         } else {
             (0.0, 0.0)
         };
@@ -313,7 +313,9 @@ pub(crate) fn median_in_place(values: &mut [f64]) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    let (left, mid, _) = values.select_nth_unstable_by(n / 2, |a, b| a.total_cmp(b));
+    let (left, mid, _) = values.select_nth_unstable_by(n / 2, |a, b| {
+        a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+    });
     let upper = *mid;
     if n % 2 == 1 {
         return upper;

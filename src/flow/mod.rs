@@ -130,7 +130,9 @@ pub struct Flow {
     pub end_ns: i64,
     pub metrics: FlowMetrics,
     pub seq: Sequences,
-    pub stats: FlowStats,
+    /// Boxed: a finished flow is handed on several times, and this is its
+    /// largest part.
+    pub stats: Box<FlowStats>,
     pub end_reason: EndReason,
     /// TCP three-way handshake seen (SYN, SYN+ACK, ACK).
     pub tcp_handshake: bool,
