@@ -269,26 +269,40 @@ pub struct Scratch {
 }
 
 /// Medians of |v|, of v > 0 and of |v| for v < 0, for integer values: one
-/// sort by magnitude, then scans (fast for the short flows that dominate).
+/// sort by magnitude, one pass to split by sign, then indexing.
 fn int_medians(values: impl Iterator<Item = i32>, buf: &mut Vec<i32>) -> [f64; 3] {
     buf.clear();
     buf.extend(values);
     buf.sort_unstable_by_key(|v| v.unsigned_abs());
-    let nth = |keep: fn(i32) -> bool, k: usize| -> f64 {
-        buf.iter()
-            .filter(|v| keep(**v))
-            .nth(k)
-            .map_or(0.0, |v| f64::from(v.unsigned_abs()))
-    };
-    let median = |keep: fn(i32) -> bool| -> f64 {
-        let n = buf.iter().filter(|v| keep(**v)).count();
-        match n {
-            0 => 0.0,
-            _ if n % 2 == 1 => nth(keep, n / 2),
-            _ => (nth(keep, n / 2 - 1) + nth(keep, n / 2)) / 2.0,
+    let all = median_sorted(buf.len(), |k| buf[k].unsigned_abs());
+    // positives and negatives keep magnitude order; gather their magnitudes
+    let n = buf.len();
+    buf.reserve(n);
+    for k in 0..n {
+        let v = buf[k];
+        if v > 0 {
+            buf.push(v);
         }
-    };
-    [median(|_| true), median(|v| v > 0), median(|v| v < 0)]
+    }
+    let ups = buf.len() - n;
+    for k in 0..n {
+        let v = buf[k];
+        if v < 0 {
+            buf.push(v);
+        }
+    }
+    let up = median_sorted(ups, |k| buf[n + k].unsigned_abs());
+    let down = median_sorted(buf.len() - n - ups, |k| buf[n + ups + k].unsigned_abs());
+    [all, up, down]
+}
+
+/// Median of `len` sorted values read through `at`.
+fn median_sorted(len: usize, at: impl Fn(usize) -> u32) -> f64 {
+    match len {
+        0 => 0.0,
+        _ if len % 2 == 1 => f64::from(at(len / 2)),
+        _ => (f64::from(at(len / 2 - 1)) + f64::from(at(len / 2))) / 2.0,
+    }
 }
 
 /// Push the stored rows (in order) into the accumulators.

@@ -123,26 +123,6 @@ impl CanonicalKey {
     }
 }
 
-/// Hasher that passes through the precomputed symmetric hash.
-#[derive(Default, Clone, Copy)]
-pub struct PassThroughHasher(u64);
-
-impl Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-pub type KeyBuildHasher = std::hash::BuildHasherDefault<PassThroughHasher>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

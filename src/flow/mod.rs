@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-pub use key::{CanonicalKey, FlowKey, KeyBuildHasher};
+pub use key::{CanonicalKey, FlowKey};
 pub use table::{FlowTable, FlowTableStats, PacketIn};
 pub use tcp::TcpTracker;
 

@@ -9,10 +9,11 @@
 //! is examined (a head active since it was queued goes back to the tail), so
 //! the per-packet path touches no other flow.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::key::{CanonicalKey, FlowKey, KeyBuildHasher};
+use hashbrown::HashTable;
+
+use super::key::{CanonicalKey, FlowKey};
 use super::tcp::TcpTracker;
 use super::{EndReason, Flow, FlowConfig, FlowMetrics};
 use crate::decode::{AnomalySet, IpHeader, LayerSet, Packet, TcpSegment, Transport, TunnelInfo};
@@ -69,6 +70,8 @@ impl std::ops::AddAssign<&FlowTableStats> for FlowTableStats {
 /// together at the front (fewer cache lines per packet).
 #[repr(C)]
 struct FlowState {
+    canon: CanonicalKey,
+    hash: u64,
     /// Last packet of any kind (drives timeouts).
     active_ns: i64,
     end_ns: i64,
@@ -82,7 +85,6 @@ struct FlowState {
     truncated_packets: u64,
     reassembled_packets: u64,
     start_ns: i64,
-    canon: CanonicalKey,
     tunnel: Option<TunnelInfo>,
     icmp: Option<(u8, u8)>,
     custom: Vec<Box<dyn FeatureState>>,
@@ -108,7 +110,9 @@ pub struct FlowTable {
     timeouts_ns: [i64; 4],
     cap: usize,
     features: Arc<[Arc<dyn FeatureProcessor>]>,
-    index: HashMap<CanonicalKey, u32, KeyBuildHasher>,
+    /// Slot numbers only (4 bytes each, so the index stays cache-resident);
+    /// keys are compared against the key stored in the slot.
+    index: HashTable<u32>,
     slots: Vec<Slot>,
     free: Vec<u32>,
     lists: [Lru; 4],
@@ -139,7 +143,7 @@ impl FlowTable {
             timeouts_ns,
             cfg,
             features,
-            index: HashMap::default(),
+            index: HashTable::new(),
             slots: Vec::new(),
             free: Vec::new(),
             lists: [Lru {
@@ -181,7 +185,17 @@ impl FlowTable {
             _ => None,
         };
         let canon = key.canonical();
-        let mut slot = self.index.get(&canon).copied();
+        let hash = canon.symmetric_hash();
+        let slots = &self.slots;
+        let mut slot = self
+            .index
+            .find(hash, |&s| {
+                slots[s as usize]
+                    .flow
+                    .as_ref()
+                    .is_some_and(|f| f.canon == canon)
+            })
+            .copied();
 
         // Does this packet end the flow it would join?
         if let Some(s) = slot {
@@ -262,7 +276,7 @@ impl FlowTable {
     pub fn finish_all(&mut self, emit: &mut dyn FnMut(Flow)) {
         let mut live: Vec<(i64, u32)> = self
             .index
-            .values()
+            .iter()
             .map(|&s| {
                 (
                     self.slots[s as usize]
@@ -323,6 +337,7 @@ impl FlowTable {
         let state = FlowState {
             key,
             canon,
+            hash: canon.symmetric_hash(),
             start_ns: p.ts_ns,
             end_ns: p.ts_ns,
             active_ns: p.ts_ns,
@@ -357,7 +372,10 @@ impl FlowTable {
             }
         };
         self.link_tail(s, list);
-        self.index.insert(canon, s);
+        let slots = &self.slots;
+        self.index.insert_unique(canon.symmetric_hash(), s, |&x| {
+            slots[x as usize].flow.as_ref().map_or(0, |f| f.hash)
+        });
         self.stats.flows_created += 1;
         self.stats.max_active_flows = self.stats.max_active_flows.max(self.index.len() as u64);
         s
@@ -369,7 +387,9 @@ impl FlowTable {
         self.free.push(s);
         match f {
             Some(f) => {
-                self.index.remove(&f.canon);
+                if let Ok(e) = self.index.find_entry(f.hash, |&x| x == s) {
+                    e.remove();
+                }
                 f
             }
             None => unreachable_flow(),
