@@ -1,7 +1,9 @@
 //! IP reassembly against independent oracles in the corpus: PcapPlusPlus's
 //! reassembled outputs (`expected/http_req.pcap` is the datagram that
 //! `pcap/frag_http_req.pcap` and `expected/http_req_frag.pcap` carry in
-//! fragments; `expected/no-ipv6-frag.pcap` that of `pcap/ipv6-frag.pcap`).
+//! fragments; `expected/no-ipv6-frag.pcap` that of `pcap/ipv6-frag.pcap`),
+//! and the reassembled packets Suricata's defrag tests expect (base64 in
+//! their `test.yaml`).
 
 use std::path::{Path, PathBuf};
 
@@ -91,4 +93,75 @@ fn pcapplusplus_ipv6_reassembly_matches_its_expected_output() {
         got.iter().any(|g| same_datagram(g, &expected[0])),
         "reassembled IPv6 datagram differs"
     );
+}
+
+/// Standard base64 (RFC 4648 §4), enough for test.yaml values.
+fn base64(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for v in s.bytes().filter_map(val) {
+        acc = acc << 6 | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn suricata_defrag_tests_expected_packets() {
+    let Some(dir) = corpus() else { return };
+    let cases = [
+        (
+            "bug-6887-defrag-eth-vlan-ipv4-tcp-syn",
+            "frag-eth-vlan-ip-tcp-syn.pcap",
+        ),
+        (
+            "bug-6887-defrag-eth-vlan-ipv6-tcp",
+            "frag-eth-vlan-ipv6-tcp.pcap",
+        ),
+        (
+            "bug-6887-defrag-ppp-ipv4-tcp-syn",
+            "frag-ppp-ip-tcp-syn.pcap",
+        ),
+    ];
+    for (test, pcap) in cases {
+        let base = dir.join("suricata-verify/defrag").join(test);
+        let yaml = std::fs::read_to_string(base.join("test.yaml")).expect("test.yaml");
+        let field = |name: &str| {
+            let i = yaml.find(name).expect(name) + name.len();
+            yaml[i..]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"')
+                .to_string()
+        };
+        let packet = base64(&field("packet: "));
+        let linktype: u16 = field("packet_info.linktype: ").parse().expect("linktype");
+        // the oracle is a whole frame: find its IP packet
+        let frame = decode(
+            wa1kpcap::capture::LinkType(linktype),
+            &packet,
+            packet.len() as u32,
+        );
+        let expected = frame.ip.expect("oracle frame has IP").bytes.to_vec();
+        let (got, reassembled) = ip_packets(&base.join(pcap));
+        assert_eq!(reassembled, 1, "{test}");
+        assert!(
+            got.iter().any(|g| same_datagram(g, &expected)),
+            "{test}: reassembled datagram differs"
+        );
+    }
 }
