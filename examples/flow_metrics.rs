@@ -6,14 +6,7 @@
 use wa1kpcap::Analyzer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = match std::env::args().nth(1) {
-        Some(p) => std::path::PathBuf::from(p),
-        None => {
-            let p = std::env::temp_dir().join("wa1kpcap-example-sample.pcap");
-            std::fs::write(&p, wa1kpcap::sample::sample_pcap()?)?;
-            p
-        }
-    };
+    let path = wa1kpcap::sample::path_arg_or_sample()?;
     let analysis = Analyzer::new().tcp_cleanup_timeout(120.0).analyze(&path)?;
     for flow in &analysis.flows {
         let m = &flow.metrics;

@@ -6,21 +6,11 @@
 use wa1kpcap::Analyzer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = capture_path()?;
+    let path = wa1kpcap::sample::path_arg_or_sample()?;
     for flow in Analyzer::new().analyze_file(&path)? {
         println!("{}", flow.key.display());
         println!("  packet lengths: {:?}", flow.seq.packet_lengths);
         println!("  IATs: {:?}", flow.seq.iats);
     }
     Ok(())
-}
-
-/// The path given, or the built-in sample written to a temporary file.
-fn capture_path() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
-    if let Some(p) = std::env::args().nth(1) {
-        return Ok(p.into());
-    }
-    let p = std::env::temp_dir().join("wa1kpcap-example-sample.pcap");
-    std::fs::write(&p, wa1kpcap::sample::sample_pcap()?)?;
-    Ok(p)
 }

@@ -415,6 +415,17 @@ pub fn gre_wrap(src: [u8; 4], dst: [u8; 4], inner_ip: &[u8]) -> Vec<u8> {
     ethernet(0x0800, &ip)
 }
 
+/// The capture named on the command line (`args().nth(1)`), or else the
+/// sample written to the temporary directory: what the examples run on.
+pub fn path_arg_or_sample() -> io::Result<std::path::PathBuf> {
+    if let Some(p) = std::env::args().nth(1) {
+        return Ok(p.into());
+    }
+    let p = std::env::temp_dir().join("wa1kpcap-sample.pcap");
+    std::fs::write(&p, sample_pcap()?)?;
+    Ok(p)
+}
+
 /// The sample as pcap bytes (Ethernet, µs).
 pub fn sample_pcap() -> io::Result<Vec<u8>> {
     let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535)?;
