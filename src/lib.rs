@@ -8,15 +8,19 @@
 //! - [`flow`], [`features`]: bidirectional flows, their sequences and
 //!   statistics; [`analyzer`] wires it all for one capture;
 //! - [`inspect`]: per-file summaries (`wa1kpcap inspect`);
+//! - [`convert`]: captures to a Parquet dataset (`wa1kpcap convert`);
+//! - [`sink`]: the `flows` table as Arrow batches and atomic Parquet files;
 //! - [`sample`]: a generated sample capture and protocol-message fixtures.
 
 pub mod analyzer;
 pub mod capture;
+pub mod convert;
 pub mod decode;
 pub mod features;
 pub mod flow;
 pub mod inspect;
 pub mod sample;
+pub mod sink;
 
 pub use analyzer::{Analysis, Analyzer, RunSummary};
 pub use flow::{Flow, FlowConfig, FlowKey};

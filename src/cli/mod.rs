@@ -30,6 +30,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Convert captures into a Parquet dataset (`flows/` and `manifest.json`).
+    Convert {
+        /// Capture files or directories (searched recursively).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Dataset directory to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        analyzer: AnalyzerArgs,
+    },
     /// Write the built-in sample capture (no input files needed).
     Sample {
         /// Output path.
@@ -45,6 +59,49 @@ enum Command {
     },
 }
 
+/// The flow engine's settings (defaults: the reference's).
+#[derive(clap::Args, Debug, Clone)]
+struct AnalyzerArgs {
+    /// End UDP flows idle longer than this many seconds (0 = never).
+    #[arg(long, default_value_t = 0.0)]
+    udp_timeout: f64,
+    /// End TCP flows idle longer than this many seconds.
+    #[arg(long, default_value_t = 300.0)]
+    tcp_cleanup_timeout: f64,
+    /// Drop TCP packets that are only ACKs without payload.
+    #[arg(long)]
+    filter_ack: bool,
+    /// Drop TCP packets with RST set.
+    #[arg(long)]
+    filter_rst: bool,
+    /// Keep TCP retransmissions in the sequences (dropped by default).
+    #[arg(long)]
+    keep_retrans: bool,
+    /// Do not reassemble IP fragments.
+    #[arg(long)]
+    no_reassembly: bool,
+    /// Keep at most N packets per sequence (statistics still cover all).
+    #[arg(long)]
+    max_sequence_len: Option<usize>,
+    /// Most flows held at once per worker; the least recently active end early.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_flows: usize,
+}
+
+impl AnalyzerArgs {
+    fn analyzer(&self) -> wa1kpcap::Analyzer {
+        wa1kpcap::Analyzer::new()
+            .udp_timeout(self.udp_timeout)
+            .tcp_cleanup_timeout(self.tcp_cleanup_timeout)
+            .filter_ack(self.filter_ack)
+            .filter_rst(self.filter_rst)
+            .filter_retrans(!self.keep_retrans)
+            .enable_reassembly(!self.no_reassembly)
+            .max_sequence_len(self.max_sequence_len)
+            .max_flows(self.max_flows)
+    }
+}
+
 /// Exit status: 0 all good, 1 some input bad, 2 usage error.
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
@@ -56,6 +113,12 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Inspect { inputs, json } => inspect::run(&inputs, json),
+        Command::Convert {
+            inputs,
+            output,
+            threads,
+            analyzer,
+        } => convert(&inputs, &output, threads, &analyzer),
         Command::Sample { output } => write_sample(&output).map(|_| 0),
         Command::Demo { dir } => demo(&dir),
     };
@@ -66,6 +129,41 @@ pub fn run() -> i32 {
             1
         }
     }
+}
+
+fn convert(
+    inputs: &[PathBuf],
+    output: &std::path::Path,
+    threads: Option<usize>,
+    args: &AnalyzerArgs,
+) -> anyhow::Result<i32> {
+    let (found, missing) = wa1kpcap::convert::discover(inputs);
+    for (p, why) in &missing {
+        eprintln!("{}: error: {why}", p.display());
+    }
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = std::time::Instant::now();
+    let m = wa1kpcap::convert::convert(&args.analyzer(), &found, output, threads)?;
+    for r in m.inputs.iter().filter(|r| r.error.is_some()) {
+        eprintln!("{}: error: {}", r.path, r.error.as_deref().unwrap_or(""));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} inputs ({} with errors), {} packets, {} flows -> {} in {:.2} s ({:.0} packets/s)",
+        m.inputs.len(),
+        m.inputs_with_errors,
+        m.packets,
+        m.flows,
+        output.display(),
+        secs,
+        m.packets as f64 / secs.max(1e-9)
+    );
+    Ok(if m.inputs_with_errors > 0 || !missing.is_empty() {
+        1
+    } else {
+        0
+    })
 }
 
 fn write_sample(path: &std::path::Path) -> anyhow::Result<()> {
@@ -98,5 +196,18 @@ fn demo(dir: &std::path::Path) -> anyhow::Result<i32> {
             f.end_reason.name()
         );
     }
+    let dataset = dir.join("dataset");
+    let inputs = vec![wa1kpcap::convert::Input {
+        path: sample.clone(),
+        rel: "sample.pcap".into(),
+    }];
+    let m = wa1kpcap::convert::convert(&wa1kpcap::Analyzer::new(), &inputs, &dataset, 1)?;
+    println!();
+    println!(
+        "dataset: {} flows from {} packets in {} (flows/*.parquet, manifest.json)",
+        m.flows,
+        m.packets,
+        dataset.display()
+    );
     Ok(code)
 }

@@ -1,0 +1,604 @@
+//! The `flows` table: one row per flow, every key, time, counter, statistic
+//! and sequence under the seed's names. Types every reader takes without
+//! settings: signed integers, timestamps in µs UTC, UTF-8 strings, lists.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, ListBuilder, StringArray,
+    StringBuilder, TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::error::ArrowError;
+use arrow::record_batch::RecordBatch;
+
+use crate::features::{Family, SeqStats, STAT_NAMES};
+use crate::flow::{Flow, FlowMetrics};
+
+/// One flow and where it came from.
+pub struct FlowRow<'a> {
+    pub flow: &'a Flow,
+    /// Unique in the dataset.
+    pub flow_id: i64,
+    /// Capture path relative to its input root.
+    pub capture: &'a str,
+}
+
+/// Column types of the flows table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    Int32,
+    Int64,
+    Float64,
+    Bool,
+    Utf8,
+    TimestampUs,
+    ListInt32,
+    ListInt64,
+    ListFloat64,
+    ListUtf8,
+}
+
+impl ColType {
+    pub fn arrow(self) -> DataType {
+        let item = |t: DataType| DataType::List(Arc::new(Field::new("item", t, true)));
+        match self {
+            ColType::Int32 => DataType::Int32,
+            ColType::Int64 => DataType::Int64,
+            ColType::Float64 => DataType::Float64,
+            ColType::Bool => DataType::Boolean,
+            ColType::Utf8 => DataType::Utf8,
+            ColType::TimestampUs => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            ColType::ListInt32 => item(DataType::Int32),
+            ColType::ListInt64 => item(DataType::Int64),
+            ColType::ListFloat64 => item(DataType::Float64),
+            ColType::ListUtf8 => item(DataType::Utf8),
+        }
+    }
+
+    /// The name used in `schemas/flows.md`.
+    pub fn doc_name(self) -> &'static str {
+        match self {
+            ColType::Int32 => "int32",
+            ColType::Int64 => "int64",
+            ColType::Float64 => "float64",
+            ColType::Bool => "bool",
+            ColType::Utf8 => "string",
+            ColType::TimestampUs => "timestamp[us, UTC]",
+            ColType::ListInt32 => "list<int32>",
+            ColType::ListInt64 => "list<int64>",
+            ColType::ListFloat64 => "list<float64>",
+            ColType::ListUtf8 => "list<string>",
+        }
+    }
+}
+
+type Extract = Box<dyn Fn(&[FlowRow<'_>]) -> ArrayRef + Send + Sync>;
+
+/// One column: name, type, nullability, meaning, unit, and how to build it.
+pub struct ColumnSpec {
+    pub name: String,
+    pub ty: ColType,
+    pub nullable: bool,
+    pub meaning: String,
+    pub unit: &'static str,
+    extract: Extract,
+}
+
+fn col(name: &str, ty: ColType, meaning: &str, unit: &'static str, extract: Extract) -> ColumnSpec {
+    ColumnSpec {
+        name: name.to_string(),
+        ty,
+        nullable: false,
+        meaning: meaning.to_string(),
+        unit,
+        extract,
+    }
+}
+
+fn i64_col(
+    name: &str,
+    meaning: &str,
+    unit: &'static str,
+    f: fn(&FlowRow<'_>) -> i64,
+) -> ColumnSpec {
+    col(
+        name,
+        ColType::Int64,
+        meaning,
+        unit,
+        Box::new(move |rows| Arc::new(rows.iter().map(f).collect::<Int64Array>())),
+    )
+}
+
+fn i32_col(
+    name: &str,
+    meaning: &str,
+    unit: &'static str,
+    f: fn(&FlowRow<'_>) -> i32,
+) -> ColumnSpec {
+    col(
+        name,
+        ColType::Int32,
+        meaning,
+        unit,
+        Box::new(move |rows| Arc::new(rows.iter().map(f).collect::<Int32Array>())),
+    )
+}
+
+fn metric(name: &'static str, meaning: &str, f: fn(&FlowMetrics) -> u64) -> ColumnSpec {
+    let unit = if name.contains("byte") {
+        "bytes"
+    } else {
+        "packets"
+    };
+    col(
+        name,
+        ColType::Int64,
+        meaning,
+        unit,
+        Box::new(move |rows| {
+            Arc::new(
+                rows.iter()
+                    .map(|r| clamp_i64(f(&r.flow.metrics)))
+                    .collect::<Int64Array>(),
+            )
+        }),
+    )
+}
+
+fn clamp_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn list_i64(name: &str, meaning: &str, unit: &'static str, f: fn(&Flow) -> &[i64]) -> ColumnSpec {
+    col(
+        name,
+        ColType::ListInt64,
+        meaning,
+        unit,
+        Box::new(move |rows| {
+            let mut b = ListBuilder::new(arrow::array::Int64Builder::new());
+            for r in rows {
+                b.values().append_slice(f(r.flow));
+                b.append(true);
+            }
+            Arc::new(b.finish())
+        }),
+    )
+}
+
+fn list_f64(name: &str, meaning: &str, unit: &'static str, f: fn(&Flow) -> &[f64]) -> ColumnSpec {
+    col(
+        name,
+        ColType::ListFloat64,
+        meaning,
+        unit,
+        Box::new(move |rows| {
+            let mut b = ListBuilder::new(arrow::array::Float64Builder::new());
+            for r in rows {
+                b.values().append_slice(f(r.flow));
+                b.append(true);
+            }
+            Arc::new(b.finish())
+        }),
+    )
+}
+
+fn family_meaning(f: Family) -> &'static str {
+    match f {
+        Family::Pkt => "packet (wire) lengths",
+        Family::Ip => "IP lengths",
+        Family::Trans => "transport lengths",
+        Family::App => "application payload lengths",
+        Family::Iat => "inter-arrival times",
+    }
+}
+
+fn stat_columns() -> Vec<ColumnSpec> {
+    let mut out = Vec::new();
+    for fam in Family::ALL {
+        let unit: &'static str = if fam == Family::Iat {
+            "seconds"
+        } else {
+            "bytes"
+        };
+        for (dir, dir_meaning) in [
+            ("", "all packets"),
+            ("up_", "up packets"),
+            ("down_", "down packets"),
+        ] {
+            for (i, stat) in STAT_NAMES.iter().enumerate() {
+                let name = format!("{}_{dir}{stat}", fam.prefix());
+                let meaning = format!(
+                    "{stat} of {} over {dir_meaning} (absolute values)",
+                    family_meaning(fam)
+                );
+                let pick = move |r: &FlowRow<'_>| -> SeqStats {
+                    let d = r.flow.stats.family(fam);
+                    match dir {
+                        "up_" => d.up,
+                        "down_" => d.down,
+                        _ => d.all,
+                    }
+                };
+                if *stat == "count" {
+                    out.push(col(
+                        &name,
+                        ColType::Int64,
+                        &meaning,
+                        "values",
+                        Box::new(move |rows| {
+                            Arc::new(
+                                rows.iter()
+                                    .map(|r| clamp_i64(pick(r).count))
+                                    .collect::<Int64Array>(),
+                            )
+                        }),
+                    ));
+                } else {
+                    let unit = match *stat {
+                        "skew" | "kurt" | "cv" => "ratio",
+                        _ => unit,
+                    };
+                    out.push(col(
+                        &name,
+                        ColType::Float64,
+                        &meaning,
+                        unit,
+                        Box::new(move |rows| {
+                            Arc::new(
+                                rows.iter()
+                                    .map(|r| pick(r).values()[i])
+                                    .collect::<Float64Array>(),
+                            )
+                        }),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn ts_col(name: &str, meaning: &str, f: fn(&Flow) -> i64) -> ColumnSpec {
+    col(
+        name,
+        ColType::TimestampUs,
+        meaning,
+        "µs since epoch, UTC",
+        Box::new(move |rows| {
+            Arc::new(
+                TimestampMicrosecondArray::from(
+                    rows.iter()
+                        .map(|r| f(r.flow).div_euclid(1000))
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
+            )
+        }),
+    )
+}
+
+fn str_col(name: &str, meaning: &str, f: fn(&FlowRow<'_>) -> String) -> ColumnSpec {
+    col(
+        name,
+        ColType::Utf8,
+        meaning,
+        "",
+        Box::new(move |rows| Arc::new(rows.iter().map(f).map(Some).collect::<StringArray>())),
+    )
+}
+
+/// Every column of the flows table, in order.
+pub fn flow_columns() -> Vec<ColumnSpec> {
+    let mut c = vec![
+        i64_col(
+            "flow_id",
+            "flow identifier, unique in the dataset",
+            "",
+            |r| r.flow_id,
+        ),
+        str_col(
+            "capture",
+            "source capture, relative to its input root",
+            |r| r.capture.to_string(),
+        ),
+        str_col(
+            "src_ip",
+            "address of the up side (first packet's sender)",
+            |r| r.flow.key.src_ip.to_string(),
+        ),
+        str_col("dst_ip", "address of the down side", |r| {
+            r.flow.key.dst_ip.to_string()
+        }),
+        i32_col(
+            "src_port",
+            "port of the up side (0 without ports)",
+            "",
+            |r| i32::from(r.flow.key.src_port),
+        ),
+        i32_col(
+            "dst_port",
+            "port of the down side (0 without ports)",
+            "",
+            |r| i32::from(r.flow.key.dst_port),
+        ),
+        i32_col("protocol", "IP protocol / IPv6 next header", "", |r| {
+            i32::from(r.flow.key.protocol)
+        }),
+        i32_col(
+            "vlan_id",
+            "last 802.1Q/802.1ad VID, 0 if untagged",
+            "",
+            |r| i32::from(r.flow.key.vlan_id),
+        ),
+        ts_col("start_time", "first counted packet", |f| f.start_ns),
+        ts_col("end_time", "latest counted packet", |f| f.end_ns),
+        col(
+            "duration",
+            ColType::Float64,
+            "end_time − start_time",
+            "seconds",
+            Box::new(|rows| {
+                Arc::new(
+                    rows.iter()
+                        .map(|r| r.flow.duration())
+                        .collect::<Float64Array>(),
+                )
+            }),
+        ),
+        metric("packet_count", "counted packets", |m| m.packet_count),
+        metric("byte_count", "Σ wire length", |m| m.byte_count),
+        metric("up_packet_count", "packets of the up side", |m| {
+            m.up_packet_count
+        }),
+        metric("up_byte_count", "wire bytes of the up side", |m| {
+            m.up_byte_count
+        }),
+        metric("down_packet_count", "packets of the down side", |m| {
+            m.down_packet_count
+        }),
+        metric("down_byte_count", "wire bytes of the down side", |m| {
+            m.down_byte_count
+        }),
+        metric("syn_count", "TCP packets with SYN", |m| m.syn_count),
+        metric("fin_count", "TCP packets with FIN", |m| m.fin_count),
+        metric("rst_count", "TCP packets with RST", |m| m.rst_count),
+        metric("ack_count", "TCP packets with ACK", |m| m.ack_count),
+        metric("psh_count", "TCP packets with PSH", |m| m.psh_count),
+        metric("urg_count", "TCP packets with URG", |m| m.urg_count),
+        metric(
+            "retrans_count",
+            "TCP retransmissions seen (dropped or not)",
+            |m| m.retrans_count,
+        ),
+        i32_col(
+            "min_window",
+            "smallest raw TCP window (0 for non-TCP)",
+            "bytes",
+            |r| i32::from(r.flow.metrics.min_window),
+        ),
+        i32_col(
+            "max_window",
+            "largest raw TCP window (0 for non-TCP)",
+            "bytes",
+            |r| i32::from(r.flow.metrics.max_window),
+        ),
+        str_col(
+            "end_reason",
+            "fin, rst, idle, evicted or end_of_capture",
+            |r| r.flow.end_reason.name().to_string(),
+        ),
+        col(
+            "tcp_handshake",
+            ColType::Bool,
+            "SYN, SYN+ACK and ACK seen",
+            "",
+            Box::new(|rows| {
+                Arc::new(
+                    rows.iter()
+                        .map(|r| Some(r.flow.tcp_handshake))
+                        .collect::<BooleanArray>(),
+                )
+            }),
+        ),
+        i64_col(
+            "truncated_packets",
+            "counted packets cut short by the snap length",
+            "packets",
+            |r| clamp_i64(r.flow.truncated_packets),
+        ),
+        i64_col(
+            "reassembled_packets",
+            "datagrams rebuilt from IP fragments",
+            "packets",
+            |r| clamp_i64(r.flow.reassembled_packets),
+        ),
+        str_col(
+            "tunnel",
+            "outermost tunnel (gre, erspan, vxlan, geneve, gtpu, ipip), empty if none",
+            |r| {
+                r.flow
+                    .tunnel
+                    .map(|t| t.kind.name().to_string())
+                    .unwrap_or_default()
+            },
+        ),
+        i64_col(
+            "tunnel_id",
+            "GRE key, ERSPAN session, VNI or TEID (0 if none)",
+            "",
+            |r| i64::from(r.flow.tunnel.map_or(0, |t| t.id)),
+        ),
+        str_col(
+            "outer_src_ip",
+            "outer source address of the tunnel, empty if none",
+            |r| {
+                r.flow
+                    .tunnel
+                    .map(|t| t.outer_src.to_string())
+                    .unwrap_or_default()
+            },
+        ),
+        str_col(
+            "outer_dst_ip",
+            "outer destination address of the tunnel, empty if none",
+            |r| {
+                r.flow
+                    .tunnel
+                    .map(|t| t.outer_dst.to_string())
+                    .unwrap_or_default()
+            },
+        ),
+        i32_col(
+            "icmp_type",
+            "ICMP/ICMPv6 type of the first packet, −1 if none",
+            "",
+            |r| r.flow.icmp.map_or(-1, |(t, _)| i32::from(t)),
+        ),
+        i32_col(
+            "icmp_code",
+            "ICMP/ICMPv6 code of the first packet, −1 if none",
+            "",
+            |r| r.flow.icmp.map_or(-1, |(_, c)| i32::from(c)),
+        ),
+        col(
+            "anomalies",
+            ColType::ListUtf8,
+            "names of the anomalies seen in the flow's packets",
+            "",
+            Box::new(|rows| {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for r in rows {
+                    for a in r.flow.anomalies.iter() {
+                        b.values().append_value(a.name());
+                    }
+                    b.append(true);
+                }
+                Arc::new(b.finish())
+            }),
+        ),
+    ];
+    c.extend(stat_columns());
+    c.push(col(
+        "up_down_pkt_ratio",
+        ColType::Float64,
+        "up packets / down packets (0 without down packets)",
+        "ratio",
+        Box::new(|rows| {
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.flow.stats.up_down_pkt_ratio)
+                    .collect::<Float64Array>(),
+            )
+        }),
+    ));
+    c.push(col(
+        "up_down_byte_ratio",
+        ColType::Float64,
+        "up wire bytes / down wire bytes (0 without down bytes)",
+        "ratio",
+        Box::new(|rows| {
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.flow.stats.up_down_byte_ratio)
+                    .collect::<Float64Array>(),
+            )
+        }),
+    ));
+    c.extend([
+        list_i64(
+            "packet_lengths",
+            "± wire length per packet (+ up, − down)",
+            "bytes",
+            |f| &f.seq.packet_lengths,
+        ),
+        list_i64(
+            "ip_lengths",
+            "± IP total length per packet",
+            "bytes",
+            |f| &f.seq.ip_lengths,
+        ),
+        list_i64(
+            "trans_lengths",
+            "± TCP header+payload or UDP length per packet",
+            "bytes",
+            |f| &f.seq.trans_lengths,
+        ),
+        list_i64(
+            "app_lengths",
+            "± transport payload bytes per packet",
+            "bytes",
+            |f| &f.seq.app_lengths,
+        ),
+        list_i64(
+            "payload_bytes",
+            "± payload length per packet (TCP and UDP)",
+            "bytes",
+            |f| &f.seq.payload_bytes,
+        ),
+        list_f64("timestamps", "packet times", "seconds since epoch", |f| {
+            &f.seq.timestamps
+        }),
+        list_f64(
+            "iats",
+            "inter-arrival times (n − 1 values)",
+            "seconds",
+            |f| &f.seq.iats,
+        ),
+    ]);
+    c.push(col(
+        "tcp_flags",
+        ColType::ListInt32,
+        "TCP flags byte per TCP packet",
+        "",
+        Box::new(|rows| {
+            let mut b = ListBuilder::new(arrow::array::Int32Builder::new());
+            for r in rows {
+                for &x in &r.flow.seq.tcp_flags {
+                    b.values().append_value(i32::from(x));
+                }
+                b.append(true);
+            }
+            Arc::new(b.finish())
+        }),
+    ));
+    c.push(col(
+        "tcp_window_sizes",
+        ColType::ListInt32,
+        "raw TCP window per TCP packet",
+        "bytes",
+        Box::new(|rows| {
+            let mut b = ListBuilder::new(arrow::array::Int32Builder::new());
+            for r in rows {
+                for &x in &r.flow.seq.tcp_window_sizes {
+                    b.values().append_value(i32::from(x));
+                }
+                b.append(true);
+            }
+            Arc::new(b.finish())
+        }),
+    ));
+    c
+}
+
+/// The Arrow schema of the flows table.
+pub fn flows_schema(columns: &[ColumnSpec]) -> SchemaRef {
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.ty.arrow(), c.nullable))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// One record batch of flows.
+pub fn flows_to_batch(
+    columns: &[ColumnSpec],
+    schema: &SchemaRef,
+    rows: &[FlowRow<'_>],
+) -> Result<RecordBatch, ArrowError> {
+    let arrays: Vec<ArrayRef> = columns.iter().map(|c| (c.extract)(rows)).collect();
+    RecordBatch::try_new(schema.clone(), arrays)
+}
