@@ -32,7 +32,10 @@ pub struct RunSummary {
     pub packets_non_ip: u64,
     /// IP fragments held for reassembly (not counted as packets themselves).
     pub fragments: u64,
+    /// Flows handed out (equals `table.flows_created`: none is lost).
     pub flows: u64,
+    /// Of those, flows that ended before the input did.
+    pub flows_emitted_early: u64,
     #[serde(skip)]
     pub anomalies: AnomalyCounts,
     #[serde(skip)]
@@ -238,7 +241,7 @@ impl Engine {
                 ip: &wip,
                 reassembled: true,
             };
-            self.table.process(&input, on_flow);
+            self.process(&input, on_flow);
             return;
         }
         let input = PacketIn {
@@ -248,7 +251,16 @@ impl Engine {
             ip: &ip,
             reassembled: false,
         };
-        self.table.process(&input, on_flow);
+        self.process(&input, on_flow);
+    }
+
+    #[inline]
+    fn process(&mut self, input: &PacketIn<'_, '_>, on_flow: &mut dyn FnMut(Flow)) {
+        let early = &mut self.summary.flows_emitted_early;
+        self.table.process(input, &mut |f| {
+            *early += 1;
+            on_flow(f)
+        });
     }
 
     /// End of input: flush the table and the reassembler.
@@ -262,8 +274,9 @@ impl Engine {
         self.summary.anomalies += &self.defrag.anomalies;
         self.summary.defrag = (&self.defrag.stats).into();
         self.summary.table = self.table.stats.clone();
-        self.summary.flows = self.table.stats.flows_created;
-        let _ = flows;
+        // Only finish_all's flows were counted here; the rest were handed
+        // out while packets were processed.
+        self.summary.flows = flows + self.summary.flows_emitted_early;
         self.summary
     }
 }

@@ -64,7 +64,10 @@ fn run(a: &Analyzer, trace: &Trace) -> Vec<Flow> {
     }
     let mut cap = Capture::from_bytes(w.into_inner()).unwrap();
     let mut flows = Vec::new();
-    a.stream_capture(&mut cap, |f| flows.push(f)).unwrap();
+    let summary = a.stream_capture(&mut cap, |f| flows.push(f)).unwrap();
+    // every flow created is handed out exactly once
+    assert_eq!(summary.flows, flows.len() as u64);
+    assert_eq!(summary.table.flows_created, flows.len() as u64);
     flows.sort_by_key(|f| (f.start_ns, f.key));
     flows
 }

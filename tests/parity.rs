@@ -415,6 +415,13 @@ fn check_file(corpus: &Path, rel: &str, expected: &Path) -> Tally {
     let Ok(analysis) = Analyzer::new().analyze(&path) else {
         return t;
     };
+    // no flow is lost between the table and the caller
+    assert_eq!(analysis.summary.flows, analysis.flows.len() as u64, "{rel}");
+    assert_eq!(
+        analysis.summary.table.flows_created,
+        analysis.flows.len() as u64,
+        "{rel}"
+    );
     let facts = file_facts(&path);
     let text = std::fs::read_to_string(expected).unwrap_or_default();
     let refs: Vec<RefFlow> = text
