@@ -187,6 +187,26 @@ impl SeqStats {
         })
     }
 
+    /// The statistic at position `i` of [`STAT_NAMES`] (0 past the end).
+    #[inline]
+    pub fn by_index(&self, i: usize) -> f64 {
+        match i {
+            0 => self.count as f64,
+            1 => self.sum,
+            2 => self.mean,
+            3 => self.std,
+            4 => self.var,
+            5 => self.min,
+            6 => self.max,
+            7 => self.range,
+            8 => self.median,
+            9 => self.skew,
+            10 => self.kurt,
+            11 => self.cv,
+            _ => 0.0,
+        }
+    }
+
     /// All statistics in [`STAT_NAMES`] order.
     pub fn values(&self) -> [f64; 12] {
         [

@@ -195,6 +195,17 @@ fn family_meaning(f: Family) -> &'static str {
     }
 }
 
+/// The statistics of `fam` for the direction prefix `dir` ("", "up_", "down_").
+#[inline]
+fn stat_set<'r>(r: &FlowRow<'r>, fam: Family, dir: &str) -> &'r SeqStats {
+    let d = r.flow.stats.family(fam);
+    match dir {
+        "up_" => &d.up,
+        "down_" => &d.down,
+        _ => &d.all,
+    }
+}
+
 fn stat_columns() -> Vec<ColumnSpec> {
     let mut out = Vec::new();
     for fam in Family::ALL {
@@ -214,14 +225,6 @@ fn stat_columns() -> Vec<ColumnSpec> {
                     "{stat} of {} over {dir_meaning} (absolute values)",
                     family_meaning(fam)
                 );
-                let pick = move |r: &FlowRow<'_>| -> SeqStats {
-                    let d = r.flow.stats.family(fam);
-                    match dir {
-                        "up_" => d.up,
-                        "down_" => d.down,
-                        _ => d.all,
-                    }
-                };
                 if *stat == "count" {
                     out.push(col(
                         &name,
@@ -231,7 +234,7 @@ fn stat_columns() -> Vec<ColumnSpec> {
                         Box::new(move |rows| {
                             Arc::new(
                                 rows.iter()
-                                    .map(|r| clamp_i64(pick(r).count))
+                                    .map(|r| clamp_i64(stat_set(r, fam, dir).count))
                                     .collect::<Int64Array>(),
                             )
                         }),
@@ -249,7 +252,7 @@ fn stat_columns() -> Vec<ColumnSpec> {
                         Box::new(move |rows| {
                             Arc::new(
                                 rows.iter()
-                                    .map(|r| pick(r).values()[i])
+                                    .map(|r| stat_set(r, fam, dir).by_index(i))
                                     .collect::<Float64Array>(),
                             )
                         }),
