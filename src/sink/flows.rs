@@ -185,6 +185,28 @@ fn list_f64(name: &str, meaning: &str, unit: &'static str, f: fn(&Flow) -> &[f64
     )
 }
 
+fn list_i32(
+    name: &str,
+    meaning: &str,
+    unit: &'static str,
+    fill: fn(&Flow, &mut arrow::array::Int32Builder),
+) -> ColumnSpec {
+    col(
+        name,
+        ColType::ListInt32,
+        meaning,
+        unit,
+        Box::new(move |rows| {
+            let mut b = ListBuilder::new(arrow::array::Int32Builder::new());
+            for r in rows {
+                fill(r.flow, b.values());
+                b.append(true);
+            }
+            Arc::new(b.finish())
+        }),
+    )
+}
+
 fn family_meaning(f: Family) -> &'static str {
     match f {
         Family::Pkt => "packet (wire) lengths",
@@ -551,37 +573,33 @@ pub fn flow_columns() -> Vec<ColumnSpec> {
             |f| &f.seq.iats,
         ),
     ]);
-    c.push(col(
+    c.push(list_i32(
         "tcp_flags",
-        ColType::ListInt32,
         "TCP flags byte per TCP packet",
         "",
-        Box::new(|rows| {
-            let mut b = ListBuilder::new(arrow::array::Int32Builder::new());
-            for r in rows {
-                for &x in &r.flow.seq.tcp_flags {
-                    b.values().append_value(i32::from(x));
-                }
-                b.append(true);
-            }
-            Arc::new(b.finish())
-        }),
+        |f, b| {
+            b.append_slice(
+                &f.seq
+                    .tcp_flags
+                    .iter()
+                    .map(|&x| i32::from(x))
+                    .collect::<Vec<_>>(),
+            )
+        },
     ));
-    c.push(col(
+    c.push(list_i32(
         "tcp_window_sizes",
-        ColType::ListInt32,
         "raw TCP window per TCP packet",
         "bytes",
-        Box::new(|rows| {
-            let mut b = ListBuilder::new(arrow::array::Int32Builder::new());
-            for r in rows {
-                for &x in &r.flow.seq.tcp_window_sizes {
-                    b.values().append_value(i32::from(x));
-                }
-                b.append(true);
-            }
-            Arc::new(b.finish())
-        }),
+        |f, b| {
+            b.append_slice(
+                &f.seq
+                    .tcp_window_sizes
+                    .iter()
+                    .map(|&x| i32::from(x))
+                    .collect::<Vec<_>>(),
+            )
+        },
     ));
     c
 }
