@@ -2,9 +2,16 @@
 //!
 //! Owns: input discovery (files, directories), per-input conversion (flows
 //! streamed into batches, one atomically written file per input), stable
-//! dataset-unique flow ids, and the dataset manifest. This is the first,
-//! file-parallel form of the pipeline: each input is analysed by one worker.
+//! dataset-unique flow ids, resume, and the dataset manifest. This is the
+//! first, file-parallel form of the pipeline: each input is analysed by one
+//! worker.
+//!
+//! Resume: every output file carries in its footer the settings, the
+//! input's size and mtime, and the input's report. Files appear atomically,
+//! so an existing file is a finished one; a re-run skips inputs whose file
+//! matches, even after the previous run was killed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,7 +82,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// What happened to one input.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InputReport {
     pub path: String,
     pub capture: String,
@@ -88,6 +95,9 @@ pub struct InputReport {
     pub error: Option<String>,
     /// The Parquet file written, relative to the dataset root.
     pub output: Option<String>,
+    /// Already converted with the same settings by an earlier run.
+    #[serde(default)]
+    pub skipped: bool,
 }
 
 /// The dataset manifest (`manifest.json`).
@@ -100,6 +110,16 @@ pub struct Manifest {
     pub packets: u64,
     pub flows: u64,
     pub inputs_with_errors: u64,
+    pub inputs_skipped: u64,
+}
+
+/// Why a conversion could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{dir} holds a dataset written with other settings ({file}); use --overwrite to start afresh")]
+    SettingsDiffer { dir: String, file: String },
 }
 
 /// Stable 32-bit FNV-1a of the capture's relative path: the high half of
@@ -113,17 +133,28 @@ fn path_id(rel: &str) -> u32 {
     h
 }
 
-/// Convert `inputs` into `out_dir` with `threads` workers.
+/// Convert `inputs` into `out_dir` with `threads` workers. Inputs already
+/// converted there with the same settings are skipped unless `overwrite`,
+/// which removes the existing dataset first.
 pub fn convert(
     analyzer: &Analyzer,
     inputs: &[Input],
     out_dir: &Path,
     threads: usize,
-) -> Result<Manifest, std::io::Error> {
-    std::fs::create_dir_all(out_dir.join("flows"))?;
+    overwrite: bool,
+) -> Result<Manifest, ConvertError> {
+    let flows_dir = out_dir.join("flows");
+    if overwrite {
+        if flows_dir.exists() {
+            std::fs::remove_dir_all(&flows_dir)?;
+        }
+        let _ = std::fs::remove_file(out_dir.join("manifest.json"));
+    }
+    std::fs::create_dir_all(&flows_dir)?;
     let columns: Arc<Vec<ColumnSpec>> = Arc::new(flow_columns());
     let schema = flows_schema(&columns);
     let settings = settings_json(analyzer);
+    let done = finished_outputs(&flows_dir, &settings)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
@@ -131,7 +162,10 @@ pub fn convert(
     let reports: Vec<InputReport> = pool.install(|| {
         inputs
             .par_iter()
-            .map(|input| convert_one(analyzer, input, out_dir, &columns, &schema, &settings))
+            .map(|input| match reusable(&done, input) {
+                Some(report) => report,
+                None => convert_one(analyzer, input, out_dir, &columns, &schema, &settings),
+            })
             .collect()
     });
     let manifest = Manifest {
@@ -141,6 +175,7 @@ pub fn convert(
         packets: reports.iter().map(|r| r.packets).sum(),
         flows: reports.iter().map(|r| r.flows).sum(),
         inputs_with_errors: reports.iter().filter(|r| r.error.is_some()).count() as u64,
+        inputs_skipped: reports.iter().filter(|r| r.skipped).count() as u64,
         inputs: reports,
     };
     write_atomically(
@@ -148,6 +183,83 @@ pub fn convert(
         &serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?,
     )?;
     Ok(manifest)
+}
+
+/// Footer facts of a finished output file.
+struct Finished {
+    size_bytes: u64,
+    mtime_unix_s: i64,
+    report: InputReport,
+}
+
+/// Finished outputs in `flows_dir`, by capture; an error if one was written
+/// with other settings.
+fn finished_outputs(
+    flows_dir: &Path,
+    settings: &serde_json::Value,
+) -> Result<HashMap<String, Finished>, ConvertError> {
+    let mut out = HashMap::new();
+    let Ok(rd) = std::fs::read_dir(flows_dir) else {
+        return Ok(out);
+    };
+    for e in rd.flatten() {
+        let path = e.path();
+        if path.extension().and_then(|x| x.to_str()) != Some("parquet") {
+            continue;
+        }
+        let Ok(kv) = crate::sink::read_footer_metadata(&path) else {
+            continue;
+        };
+        let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let same_settings = get("wa1kpcap.settings")
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .is_some_and(|s| &s == settings);
+        if !same_settings {
+            return Err(ConvertError::SettingsDiffer {
+                dir: flows_dir.display().to_string(),
+                file: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            });
+        }
+        let (Some(capture), Some(report)) = (get("wa1kpcap.capture"), get("wa1kpcap.report"))
+        else {
+            continue;
+        };
+        let Ok(report) = serde_json::from_str::<InputReport>(report) else {
+            continue;
+        };
+        out.insert(
+            capture.to_string(),
+            Finished {
+                size_bytes: report.size_bytes,
+                mtime_unix_s: report.mtime_unix_s,
+                report,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The earlier report for `input`, if its output is finished and the input
+/// has not changed (same size and mtime).
+fn reusable(done: &HashMap<String, Finished>, input: &Input) -> Option<InputReport> {
+    let f = done.get(&input.rel)?;
+    let meta = std::fs::metadata(&input.path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    if meta.len() != f.size_bytes || mtime != f.mtime_unix_s {
+        return None;
+    }
+    let mut r = f.report.clone();
+    r.path = input.path.display().to_string();
+    r.skipped = true;
+    Some(r)
 }
 
 fn settings_json(a: &Analyzer) -> serde_json::Value {
@@ -188,6 +300,7 @@ fn convert_one(
         anomalies: 0,
         error: None,
         output: None,
+        skipped: false,
     };
     let id_hi = i64::from(path_id(&input.rel)) << 32;
     let file_name = format!("part-{:08x}.parquet", path_id(&input.rel));
@@ -260,11 +373,16 @@ fn convert_one(
         report.error = Some(e);
         return report;
     }
+    // The report goes into the footer, which is what a resumed run trusts.
+    let mut final_report = report.clone();
+    final_report.flows = next_id as u64;
+    final_report.output = Some(rel_out.clone());
+    writer.append_metadata(
+        "wa1kpcap.report",
+        serde_json::to_string(&final_report).unwrap_or_default(),
+    );
     match writer.finish() {
-        Ok(rows) => {
-            report.flows = rows;
-            report.output = Some(rel_out);
-        }
+        Ok(_) => report = final_report,
         Err(e) => report.error = Some(e.to_string()),
     }
     report

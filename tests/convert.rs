@@ -8,7 +8,7 @@ use std::fs::File;
 use arrow::array::AsArray;
 use arrow::datatypes::{Float64Type, Int64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use wa1kpcap::convert::{convert, discover};
+use wa1kpcap::convert::{convert, discover, ConvertError};
 use wa1kpcap::sink::{flow_columns, flows_schema, AtomicParquetWriter};
 use wa1kpcap::Analyzer;
 
@@ -29,7 +29,7 @@ fn converted_rows_equal_the_library_flows() {
         vec!["broken.pcap", "sub/sample.pcap"]
     );
     let analyzer = Analyzer::new();
-    let m = convert(&analyzer, &found, &out, 2).unwrap();
+    let m = convert(&analyzer, &found, &out, 2, false).unwrap();
     assert_eq!(m.inputs_with_errors, 1);
     let broken = m
         .inputs
@@ -169,4 +169,72 @@ fn an_unfinished_file_never_appears() {
         .unwrap()
         .collect();
     assert!(leftovers.is_empty(), "temporary file removed");
+}
+
+#[test]
+fn rerun_skips_finished_inputs_and_resumes_after_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    std::fs::write(
+        inputs.join("a.pcap"),
+        wa1kpcap::sample::sample_pcap().unwrap(),
+    )
+    .unwrap();
+    let frames = wa1kpcap::sample::sample_frames().unwrap();
+    let mut w = wa1kpcap::capture::writer::PcapWriter::new(
+        Vec::new(),
+        wa1kpcap::capture::LinkType::ETHERNET,
+        65535,
+    )
+    .unwrap();
+    for (t, f) in frames.iter().take(12) {
+        w.write(*t, f, f.len() as u32).unwrap();
+    }
+    std::fs::write(inputs.join("b.pcap"), w.into_inner()).unwrap();
+    std::fs::write(inputs.join("broken.pcap"), b"garbage").unwrap();
+    let out = dir.path().join("ds");
+    let (found, _) = discover(std::slice::from_ref(&inputs));
+    let analyzer = Analyzer::new();
+
+    let first = convert(&analyzer, &found, &out, 2, false).unwrap();
+    assert_eq!((first.inputs_skipped, first.inputs_with_errors), (0, 1));
+    let out_a = out.join(
+        first
+            .inputs
+            .iter()
+            .find(|r| r.capture == "a.pcap")
+            .unwrap()
+            .output
+            .clone()
+            .unwrap(),
+    );
+    let written = std::fs::metadata(&out_a).unwrap().modified().unwrap();
+
+    // same command again: both good inputs skipped, same totals, files untouched
+    let second = convert(&analyzer, &found, &out, 2, false).unwrap();
+    assert_eq!((second.inputs_skipped, second.inputs_with_errors), (2, 1));
+    assert_eq!((second.flows, second.packets), (first.flows, first.packets));
+    assert_eq!(
+        std::fs::metadata(&out_a).unwrap().modified().unwrap(),
+        written
+    );
+
+    // a run killed before a.pcap's file appeared: only a.pcap is redone
+    std::fs::remove_file(&out_a).unwrap();
+    let third = convert(&analyzer, &found, &out, 2, false).unwrap();
+    assert_eq!(third.inputs_skipped, 1);
+    assert_eq!((third.flows, third.packets), (first.flows, first.packets));
+    assert!(out_a.exists());
+
+    // other settings: refused, unless starting afresh
+    let other = Analyzer::new().udp_timeout(30.0);
+    assert!(matches!(
+        convert(&other, &found, &out, 2, false),
+        Err(ConvertError::SettingsDiffer { .. })
+    ));
+    let fresh = convert(&other, &found, &out, 2, true).unwrap();
+    assert_eq!(fresh.inputs_skipped, 0);
+    let files = std::fs::read_dir(out.join("flows")).unwrap().count();
+    assert_eq!(files, 2, "one file per good input, nothing left over");
 }

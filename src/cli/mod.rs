@@ -41,6 +41,10 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Remove an existing dataset in the output directory first
+        /// (otherwise inputs already converted with the same settings are skipped).
+        #[arg(long)]
+        overwrite: bool,
         #[command(flatten)]
         analyzer: AnalyzerArgs,
     },
@@ -117,8 +121,9 @@ pub fn run() -> i32 {
             inputs,
             output,
             threads,
+            overwrite,
             analyzer,
-        } => convert(&inputs, &output, threads, &analyzer),
+        } => convert(&inputs, &output, threads, overwrite, &analyzer),
         Command::Sample { output } => write_sample(&output).map(|_| 0),
         Command::Demo { dir } => demo(&dir),
     };
@@ -135,6 +140,7 @@ fn convert(
     inputs: &[PathBuf],
     output: &std::path::Path,
     threads: Option<usize>,
+    overwrite: bool,
     args: &AnalyzerArgs,
 ) -> anyhow::Result<i32> {
     let (found, missing) = wa1kpcap::convert::discover(inputs);
@@ -144,15 +150,16 @@ fn convert(
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let started = std::time::Instant::now();
-    let m = wa1kpcap::convert::convert(&args.analyzer(), &found, output, threads)?;
+    let m = wa1kpcap::convert::convert(&args.analyzer(), &found, output, threads, overwrite)?;
     for r in m.inputs.iter().filter(|r| r.error.is_some()) {
         eprintln!("{}: error: {}", r.path, r.error.as_deref().unwrap_or(""));
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{} inputs ({} with errors), {} packets, {} flows -> {} in {:.2} s ({:.0} packets/s)",
+        "{} inputs ({} with errors, {} already converted), {} packets, {} flows -> {} in {:.2} s ({:.0} packets/s)",
         m.inputs.len(),
         m.inputs_with_errors,
+        m.inputs_skipped,
         m.packets,
         m.flows,
         output.display(),
@@ -201,7 +208,7 @@ fn demo(dir: &std::path::Path) -> anyhow::Result<i32> {
         path: sample.clone(),
         rel: "sample.pcap".into(),
     }];
-    let m = wa1kpcap::convert::convert(&wa1kpcap::Analyzer::new(), &inputs, &dataset, 1)?;
+    let m = wa1kpcap::convert::convert(&wa1kpcap::Analyzer::new(), &inputs, &dataset, 1, true)?;
     println!();
     println!(
         "dataset: {} flows from {} packets in {} (flows/*.parquet, manifest.json)",

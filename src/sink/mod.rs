@@ -9,4 +9,4 @@ mod flows;
 mod parquet_file;
 
 pub use flows::{flow_columns, flows_schema, flows_to_batch, ColType, ColumnSpec, FlowRow};
-pub use parquet_file::{AtomicParquetWriter, WriteError};
+pub use parquet_file::{read_footer_metadata, AtomicParquetWriter, WriteError};

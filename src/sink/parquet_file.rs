@@ -101,6 +101,13 @@ impl AtomicParquetWriter {
         Ok(())
     }
 
+    /// Add key-value metadata to the footer (e.g. counts known only at the end).
+    pub fn append_metadata(&mut self, key: &str, value: String) {
+        if let Some(w) = self.writer.as_mut() {
+            w.append_key_value_metadata(KeyValue::new(key.to_string(), value));
+        }
+    }
+
     /// Close, sync and rename into place; returns the rows written.
     pub fn finish(mut self) -> Result<u64, WriteError> {
         let Some(w) = self.writer.take() else {
@@ -125,4 +132,24 @@ impl Drop for AtomicParquetWriter {
             let _ = std::fs::remove_file(&self.tmp_path);
         }
     }
+}
+
+/// The key-value metadata of a Parquet file's footer.
+pub fn read_footer_metadata(path: &Path) -> Result<Vec<(String, String)>, WriteError> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file = File::open(path).map_err(|source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let reader = SerializedFileReader::new(file)?;
+    Ok(reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default())
 }
