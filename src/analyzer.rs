@@ -41,26 +41,10 @@ pub struct RunSummary {
     #[serde(skip)]
     pub layers: LayerCounts,
     pub table: FlowTableStats,
-    pub defrag: DefragStatsSer,
+    pub defrag: DefragStats,
     /// The file ended in a damaged record (packets before it were used).
     #[serde(skip)]
     pub capture_error: Option<String>,
-}
-
-/// Serializable copy of the reassembly statistics.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct DefragStatsSer {
-    pub fragments: u64,
-    pub reassembled: u64,
-}
-
-impl From<&DefragStats> for DefragStatsSer {
-    fn from(d: &DefragStats) -> Self {
-        DefragStatsSer {
-            fragments: d.fragments,
-            reassembled: d.reassembled,
-        }
-    }
 }
 
 /// Flows and summary of one capture.
@@ -272,7 +256,7 @@ impl Engine {
         });
         self.defrag.finish();
         self.summary.anomalies += &self.defrag.anomalies;
-        self.summary.defrag = (&self.defrag.stats).into();
+        self.summary.defrag = self.defrag.stats.clone();
         self.summary.table = self.table.stats.clone();
         // Only finish_all's flows were counted here; the rest were handed
         // out while packets were processed.

@@ -85,8 +85,8 @@ pub enum FragmentOutcome {
     Dropped(Anomaly),
 }
 
-/// Reassembly statistics, merged across workers with `+=`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Reassembly statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DefragStats {
     pub fragments: u64,
     pub reassembled: u64,

@@ -115,7 +115,6 @@ pub struct SequenceRecorder {
     /// per-flow state small: most flows never need them).
     acc: Option<Box<[FamilyAcc; 5]>>,
     last_ts: Option<f64>,
-    packets: u64,
     /// Past the cap: counts of each signed integer value, per family.
     hist: Option<Box<[HashMap<i64, u64>; 4]>>,
     /// Past the cap: the remaining inter-arrival times.
@@ -132,7 +131,6 @@ impl SequenceRecorder {
             rows: Vec::with_capacity(cap.min(INITIAL_CAPACITY)),
             acc: None,
             last_ts: None,
-            packets: 0,
             hist: None,
             iat_rest: Vec::new(),
         }
@@ -150,7 +148,6 @@ impl SequenceRecorder {
         ];
         let iat = self.last_ts.map(|t| v.ts_s - t);
         self.last_ts = Some(v.ts_s);
-        self.packets += 1;
         if self.rows.len() < self.cap {
             let (flags, window) = v.tcp.unwrap_or((0, 0));
             self.rows.push(Row {
@@ -193,10 +190,6 @@ impl SequenceRecorder {
                 *h[i].entry(i64::from(*x)).or_insert(0) += 1;
             }
         }
-    }
-
-    pub fn packets(&self) -> u64 {
-        self.packets
     }
 
     /// The sequences and statistics (ratios are the caller's). `scratch` is

@@ -39,30 +39,18 @@ impl Moments {
 
     #[inline]
     pub fn push(&mut self, x: f64) {
-        if !self.shifted {
-            self.shift = x;
-            self.shifted = true;
-        }
-        if self.n == 0 {
-            self.min = x;
-            self.max = x;
-        } else {
-            self.min = self.min.min(x);
-            self.max = self.max.max(x);
-        }
-        let d = x - self.shift;
-        let d2 = d * d;
-        self.n += 1;
-        self.s1 += d;
-        self.s2 += d2;
-        self.s3 += d2 * d;
-        self.s4 += d2 * d2;
+        self.push_repeated(x, 1);
     }
 
     /// `count` copies of `x` at once.
+    #[inline]
     pub fn push_repeated(&mut self, x: f64, count: u64) {
         if count == 0 {
             return;
+        }
+        if !self.shifted {
+            self.shift = x;
+            self.shifted = true;
         }
         if self.n == 0 {
             self.min = x;
@@ -205,24 +193,6 @@ impl SeqStats {
             11 => self.cv,
             _ => 0.0,
         }
-    }
-
-    /// All statistics in [`STAT_NAMES`] order.
-    pub fn values(&self) -> [f64; 12] {
-        [
-            self.count as f64,
-            self.sum,
-            self.mean,
-            self.std,
-            self.var,
-            self.min,
-            self.max,
-            self.range,
-            self.median,
-            self.skew,
-            self.kurt,
-            self.cv,
-        ]
     }
 }
 

@@ -1,7 +1,6 @@
 //! Flow keys: the oriented key users see (first packet's sender as source)
 //! and the direction-free key flows are looked up by.
 
-use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -67,7 +66,7 @@ fn ip_bytes(ip: IpAddr) -> [u8; 16] {
 }
 
 /// Direction-free flow identity: the two endpoints in a fixed order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CanonicalKey {
     lo_ip: [u8; 16],
     hi_ip: [u8; 16],
@@ -75,13 +74,6 @@ pub struct CanonicalKey {
     hi_port: u16,
     protocol: u8,
     vlan_id: u16,
-}
-
-impl Hash for CanonicalKey {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.symmetric_hash());
-    }
 }
 
 impl CanonicalKey {

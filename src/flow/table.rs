@@ -62,7 +62,8 @@ impl std::ops::AddAssign<&FlowTableStats> for FlowTableStats {
         self.flows_evicted += o.flows_evicted;
         self.flows_ended_idle += o.flows_ended_idle;
         self.flows_split_tcp += o.flows_split_tcp;
-        self.max_active_flows += o.max_active_flows;
+        // flows held at once: the largest worker's peak (not a sum)
+        self.max_active_flows = self.max_active_flows.max(o.max_active_flows);
     }
 }
 
@@ -211,7 +212,7 @@ impl FlowTable {
                         close_reason(&f.tcp)
                     } else {
                         self.stats.flows_ended_idle += 1;
-                        idle_reason(f)
+                        EndReason::Idle
                     };
                     let f = self.remove(s);
                     emit(self.finish(f, reason));
@@ -423,7 +424,7 @@ impl FlowTable {
                 let reason = if list == CLOSED {
                     close_reason(&f.tcp)
                 } else {
-                    idle_reason(f)
+                    EndReason::Idle
                 };
                 if list != CLOSED {
                     self.stats.flows_ended_idle += 1;
@@ -553,10 +554,6 @@ fn close_reason(t: &TcpTracker) -> EndReason {
     } else {
         EndReason::Fin
     }
-}
-
-fn idle_reason(_f: &FlowState) -> EndReason {
-    EndReason::Idle
 }
 
 fn ratio(a: u64, b: u64) -> f64 {

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, ListBuilder, StringArray,
-    StringBuilder, TimestampMicrosecondArray,
+    ArrayBuilder, ArrayRef, BooleanArray, Float64Array, Float64Builder, Int32Array, Int32Builder,
+    Int64Array, Int64Builder, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
@@ -151,53 +151,21 @@ fn clamp_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn list_i64(name: &str, meaning: &str, unit: &'static str, f: fn(&Flow) -> &[i64]) -> ColumnSpec {
-    col(
-        name,
-        ColType::ListInt64,
-        meaning,
-        unit,
-        Box::new(move |rows| {
-            let mut b = ListBuilder::new(arrow::array::Int64Builder::new());
-            for r in rows {
-                b.values().append_slice(f(r.flow));
-                b.append(true);
-            }
-            Arc::new(b.finish())
-        }),
-    )
-}
-
-fn list_f64(name: &str, meaning: &str, unit: &'static str, f: fn(&Flow) -> &[f64]) -> ColumnSpec {
-    col(
-        name,
-        ColType::ListFloat64,
-        meaning,
-        unit,
-        Box::new(move |rows| {
-            let mut b = ListBuilder::new(arrow::array::Float64Builder::new());
-            for r in rows {
-                b.values().append_slice(f(r.flow));
-                b.append(true);
-            }
-            Arc::new(b.finish())
-        }),
-    )
-}
-
-fn list_i32(
+/// A list column filled per flow by `fill` through the list's value builder.
+fn list_col<B: ArrayBuilder + Default>(
     name: &str,
+    ty: ColType,
     meaning: &str,
     unit: &'static str,
-    fill: fn(&Flow, &mut arrow::array::Int32Builder),
+    fill: fn(&Flow, &mut B),
 ) -> ColumnSpec {
     col(
         name,
-        ColType::ListInt32,
+        ty,
         meaning,
         unit,
         Box::new(move |rows| {
-            let mut b = ListBuilder::new(arrow::array::Int32Builder::new());
+            let mut b = ListBuilder::new(B::default());
             for r in rows {
                 fill(r.flow, b.values());
                 b.append(true);
@@ -532,75 +500,72 @@ pub fn flow_columns() -> Vec<ColumnSpec> {
             )
         }),
     ));
+    let int64 = |name: &str, meaning: &str, get: fn(&Flow, &mut Int64Builder)| {
+        list_col(name, ColType::ListInt64, meaning, "bytes", get)
+    };
     c.extend([
-        list_i64(
+        int64(
             "packet_lengths",
             "± wire length per packet (+ up, − down)",
-            "bytes",
-            |f| &f.seq.packet_lengths,
+            |f, b| b.append_slice(&f.seq.packet_lengths),
         ),
-        list_i64(
-            "ip_lengths",
-            "± IP total length per packet",
-            "bytes",
-            |f| &f.seq.ip_lengths,
-        ),
-        list_i64(
+        int64("ip_lengths", "± IP total length per packet", |f, b| {
+            b.append_slice(&f.seq.ip_lengths)
+        }),
+        int64(
             "trans_lengths",
             "± TCP header+payload or UDP length per packet",
-            "bytes",
-            |f| &f.seq.trans_lengths,
+            |f, b| b.append_slice(&f.seq.trans_lengths),
         ),
-        list_i64(
+        int64(
             "app_lengths",
             "± transport payload bytes per packet",
-            "bytes",
-            |f| &f.seq.app_lengths,
+            |f, b| b.append_slice(&f.seq.app_lengths),
         ),
-        list_i64(
+        int64(
             "payload_bytes",
             "± payload length per packet (TCP and UDP)",
-            "bytes",
-            |f| &f.seq.payload_bytes,
+            |f, b| b.append_slice(&f.seq.payload_bytes),
         ),
-        list_f64("timestamps", "packet times", "seconds since epoch", |f| {
-            &f.seq.timestamps
-        }),
-        list_f64(
+        list_col::<Float64Builder>(
+            "timestamps",
+            ColType::ListFloat64,
+            "packet times",
+            "seconds since epoch",
+            |f, b| b.append_slice(&f.seq.timestamps),
+        ),
+        list_col::<Float64Builder>(
             "iats",
+            ColType::ListFloat64,
             "inter-arrival times (n − 1 values)",
             "seconds",
-            |f| &f.seq.iats,
+            |f, b| b.append_slice(&f.seq.iats),
         ),
-    ]);
-    c.push(list_i32(
-        "tcp_flags",
-        "TCP flags byte per TCP packet",
-        "",
-        |f, b| {
-            b.append_slice(
-                &f.seq
+        list_col::<Int32Builder>(
+            "tcp_flags",
+            ColType::ListInt32,
+            "TCP flags byte per TCP packet",
+            "",
+            |f, b| {
+                f.seq
                     .tcp_flags
                     .iter()
-                    .map(|&x| i32::from(x))
-                    .collect::<Vec<_>>(),
-            )
-        },
-    ));
-    c.push(list_i32(
-        "tcp_window_sizes",
-        "raw TCP window per TCP packet",
-        "bytes",
-        |f, b| {
-            b.append_slice(
-                &f.seq
+                    .for_each(|&x| b.append_value(i32::from(x)))
+            },
+        ),
+        list_col::<Int32Builder>(
+            "tcp_window_sizes",
+            ColType::ListInt32,
+            "raw TCP window per TCP packet",
+            "bytes",
+            |f, b| {
+                f.seq
                     .tcp_window_sizes
                     .iter()
-                    .map(|&x| i32::from(x))
-                    .collect::<Vec<_>>(),
-            )
-        },
-    ));
+                    .for_each(|&x| b.append_value(i32::from(x)))
+            },
+        ),
+    ]);
     c
 }
 
