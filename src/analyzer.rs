@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use crate::capture::{Capture, CaptureError, RawPacket};
 use crate::decode::defrag::{DefragStats, Defragmenter, FragmentOutcome};
+use crate::decode::Transport;
 use crate::decode::{decode, AnomalyCounts, LayerCounts};
 use crate::features::FeatureProcessor;
+use crate::filter::PacketFilter;
 use crate::flow::{Flow, FlowConfig, FlowTable, FlowTableStats, PacketIn};
 
 /// One file's flows, or why it could not be read.
@@ -30,6 +32,8 @@ pub struct RunSummary {
     pub packets_read: u64,
     /// Packets without an IP layer (ARP, LLDP, unknown link types …).
     pub packets_non_ip: u64,
+    /// Packets the `--filter` expression rejected (not analysed further).
+    pub packets_filtered_expr: u64,
     /// IP fragments held for reassembly (not counted as packets themselves).
     pub fragments: u64,
     /// Flows handed out (equals `table.flows_created`: none is lost).
@@ -45,6 +49,46 @@ pub struct RunSummary {
     /// The file ended in a damaged record (packets before it were used).
     #[serde(skip)]
     pub capture_error: Option<String>,
+}
+
+impl RunSummary {
+    /// Fold another worker's summary into this one.
+    pub fn merge(&mut self, o: &RunSummary) {
+        self.packets_read += o.packets_read;
+        self.packets_non_ip += o.packets_non_ip;
+        self.packets_filtered_expr += o.packets_filtered_expr;
+        self.fragments += o.fragments;
+        self.flows += o.flows;
+        self.flows_emitted_early += o.flows_emitted_early;
+        self.anomalies += &o.anomalies;
+        self.layers += &o.layers;
+        self.table += &o.table;
+        self.defrag.fragments += o.defrag.fragments;
+        self.defrag.reassembled += o.defrag.reassembled;
+        if self.capture_error.is_none() {
+            self.capture_error.clone_from(&o.capture_error);
+        }
+    }
+}
+
+/// A counted packet as the packets table records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketRecord {
+    pub ts_ns: i64,
+    /// The flow's creation ordinal in its engine ([`Flow::ord`]).
+    pub flow_ord: u64,
+    pub up: bool,
+    pub wire_len: u32,
+    pub ip_len: u32,
+    /// TCP header + payload, or the UDP length field; 0 otherwise.
+    pub trans_len: u32,
+    pub app_len: u32,
+    /// Flags, window, sequence and acknowledgement numbers of a TCP packet.
+    pub tcp: Option<(u8, u16, u32, u32)>,
+    /// TTL or hop limit of the (innermost) IP header.
+    pub ttl: u8,
+    /// Rebuilt from IP fragments.
+    pub reassembled: bool,
 }
 
 /// Flows and summary of one capture.
@@ -186,6 +230,7 @@ impl Analyzer {
             table: FlowTable::new(self.config.clone(), features),
             defrag: Defragmenter::default(),
             summary: RunSummary::default(),
+            filter: None,
         }
     }
 }
@@ -196,27 +241,53 @@ pub struct Engine {
     table: FlowTable,
     defrag: Defragmenter,
     summary: RunSummary,
+    filter: Option<Arc<PacketFilter>>,
 }
 
 impl Engine {
+    /// Only packets `filter` accepts are analysed (it sees each packet as
+    /// decoded, fragments before reassembly).
+    pub fn with_filter(mut self, filter: Option<Arc<PacketFilter>>) -> Engine {
+        self.filter = filter;
+        self
+    }
+
     #[inline]
     pub fn packet(&mut self, raw: &RawPacket<'_>, on_flow: &mut dyn FnMut(Flow)) {
+        self.packet_with(raw, on_flow, false);
+    }
+
+    /// As [`Engine::packet`]; with `want_record`, a counted packet's record
+    /// (the packets table's row) is returned.
+    #[inline]
+    pub fn packet_with(
+        &mut self,
+        raw: &RawPacket<'_>,
+        on_flow: &mut dyn FnMut(Flow),
+        want_record: bool,
+    ) -> Option<PacketRecord> {
         self.summary.packets_read += 1;
         let p = decode(raw.linktype, raw.data, raw.wire_len);
+        if let Some(f) = &self.filter {
+            if !f.matches(&p, raw.wire_len) {
+                self.summary.packets_filtered_expr += 1;
+                return None;
+            }
+        }
         self.summary.layers.add_set(p.layers);
         self.summary.anomalies.add_set(p.anomalies);
         let Some(ip) = p.ip else {
             self.summary.packets_non_ip += 1;
-            return;
+            return None;
         };
         if self.reassembly && p.is_fragment() {
             self.summary.fragments += 1;
             let FragmentOutcome::Complete(r) = self.defrag.push(raw.ts_ns, &ip, raw.wire_len)
             else {
-                return;
+                return None;
             };
             let whole = p.with_reassembled(&r.bytes);
-            let Some(wip) = whole.ip else { return };
+            let Some(wip) = whole.ip else { return None };
             self.summary.anomalies.add_set(whole.anomalies);
             let input = PacketIn {
                 ts_ns: raw.ts_ns,
@@ -225,8 +296,7 @@ impl Engine {
                 ip: &wip,
                 reassembled: true,
             };
-            self.process(&input, on_flow);
-            return;
+            return self.process(&input, on_flow, want_record);
         }
         let input = PacketIn {
             ts_ns: raw.ts_ns,
@@ -235,16 +305,35 @@ impl Engine {
             ip: &ip,
             reassembled: false,
         };
-        self.process(&input, on_flow);
+        self.process(&input, on_flow, want_record)
     }
 
     #[inline]
-    fn process(&mut self, input: &PacketIn<'_, '_>, on_flow: &mut dyn FnMut(Flow)) {
+    fn process(
+        &mut self,
+        input: &PacketIn<'_, '_>,
+        on_flow: &mut dyn FnMut(Flow),
+        want_record: bool,
+    ) -> Option<PacketRecord> {
         let early = &mut self.summary.flows_emitted_early;
-        self.table.process(input, &mut |f| {
+        let counted = self.table.process(input, &mut |f| {
             *early += 1;
             on_flow(f)
         });
+        match counted {
+            Some(c) if want_record => Some(record(input, c)),
+            _ => None,
+        }
+    }
+
+    /// Flows created so far: the ordinal the next new flow gets.
+    pub fn flows_started(&self) -> u64 {
+        self.table.stats.flows_created
+    }
+
+    /// Anomalies counted so far.
+    pub fn anomalies_total(&self) -> u64 {
+        self.summary.anomalies.total()
     }
 
     /// End of input: flush the table and the reassembler.
@@ -265,8 +354,32 @@ impl Engine {
     }
 }
 
+fn record(p: &PacketIn<'_, '_>, c: crate::flow::Counted) -> PacketRecord {
+    let (trans_len, app_len, tcp) = match &p.packet.transport {
+        Transport::Tcp(t) => (
+            u32::from(t.header_len) + t.payload.len() as u32,
+            t.payload.len() as u32,
+            Some((t.flags, t.window, t.seq, t.ack)),
+        ),
+        Transport::Udp(u) => (u32::from(u.length), u.payload.len() as u32, None),
+        _ => (0, 0, None),
+    };
+    PacketRecord {
+        ts_ns: p.ts_ns,
+        flow_ord: c.flow_ord,
+        up: c.up,
+        wire_len: p.wire_len,
+        ip_len: p.ip.total_len,
+        trans_len,
+        app_len,
+        tcp,
+        ttl: p.ip.ttl,
+        reassembled: p.reassembled,
+    }
+}
+
 /// Shell-style match of `*` and `?` against a whole file name.
-fn wildcard(pattern: &str, name: &str) -> bool {
+pub(crate) fn wildcard(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let (mut i, mut j) = (0usize, 0usize);

@@ -17,6 +17,7 @@ pub mod capture;
 pub mod convert;
 pub mod decode;
 pub mod features;
+pub mod filter;
 pub mod flow;
 pub mod inspect;
 pub mod sample;

@@ -434,3 +434,57 @@ pub fn sample_pcap() -> io::Result<Vec<u8>> {
     }
     Ok(w.into_inner())
 }
+
+/// `sessions` copies of the sample's sessions, each from its own client
+/// address (10.a.b.c) and starting 7 ms after the previous one, merged in
+/// time order: many concurrent flows of realistic shape, for tests and
+/// benchmarks that need more than the 40-packet sample.
+pub fn traffic_frames(sessions: usize) -> io::Result<Vec<(i64, Vec<u8>)>> {
+    const CLIENT: [u8; 4] = [192, 168, 1, 10];
+    let base = sample_frames()?;
+    let mut out = Vec::with_capacity(base.len() * sessions);
+    for k in 0..sessions {
+        let client = [10, (k >> 16) as u8, (k >> 8) as u8, k as u8];
+        let shift = k as i64 * 7_000_000;
+        for (ts, f) in &base {
+            let mut f = f.clone();
+            // IPv4 header after 14 bytes of Ethernet: addresses at 12 and 16.
+            if f.len() >= 34 && f[12..14] == [0x08, 0x00] {
+                for at in [26usize, 30] {
+                    if f[at..at + 4] == CLIENT {
+                        f[at..at + 4].copy_from_slice(&client);
+                    }
+                }
+                let ihl = usize::from(f[14] & 0x0f) * 4;
+                f[24] = 0;
+                f[25] = 0;
+                let sum = ipv4_checksum(&f[14..14 + ihl]);
+                f[24..26].copy_from_slice(&sum.to_be_bytes());
+            }
+            out.push((ts + shift, f));
+        }
+    }
+    out.sort_by_key(|(t, _)| *t);
+    Ok(out)
+}
+
+/// [`traffic_frames`] as pcap bytes (Ethernet, µs).
+pub fn traffic_pcap(sessions: usize) -> io::Result<Vec<u8>> {
+    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535)?;
+    for (ts, f) in traffic_frames(sessions)? {
+        w.write(ts, &f, f.len() as u32)?;
+    }
+    Ok(w.into_inner())
+}
+
+/// RFC 1071 checksum of an IPv4 header whose checksum field is zero.
+fn ipv4_checksum(h: &[u8]) -> u16 {
+    let mut sum: u32 = h
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}

@@ -1,25 +1,128 @@
-//! `convert` end to end: generated captures (and a broken file) to Parquet,
-//! read back with the parquet crate and checked against the library's
-//! flows; the schema document agrees with the code; files appear atomically.
+//! `convert` end to end: generated captures (and a broken file) to a dataset,
+//! read back with the parquet crate and checked against the library's flows;
+//! the packet-parallel pipeline gives the rows one worker gives; packets
+//! table, partitions, text formats, stitching, filter and memory bound; the
+//! schema documents agree with the code; files appear atomically; resume.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
+use std::path::{Path, PathBuf};
 
 use arrow::array::AsArray;
-use arrow::datatypes::{Float64Type, Int64Type};
+use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use wa1kpcap::convert::{convert, discover, ConvertError};
-use wa1kpcap::sink::{flow_columns, flows_schema, AtomicParquetWriter};
+use wa1kpcap::convert::{
+    convert, discover, ConvertError, ConvertOptions, Format, Input, PartitionBy,
+};
+use wa1kpcap::sink::{flow_columns, flows_schema, packet_columns, TableFile};
 use wa1kpcap::Analyzer;
+
+fn opts() -> ConvertOptions {
+    ConvertOptions {
+        threads: 2,
+        ..ConvertOptions::default()
+    }
+}
+
+/// Every file of `ext` under `dir`, sorted.
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    fn walk(d: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, ext, out);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, ext, &mut out);
+    out.sort();
+    out
+}
+
+fn read_parquet(dir: &Path) -> Vec<RecordBatch> {
+    files(dir, "parquet")
+        .iter()
+        .flat_map(|p| {
+            ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(|b| b.unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Flow rows as comparable text keyed by (5-tuple, start), without the id
+/// (which names the worker).
+fn flow_rows(batches: &[RecordBatch]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for b in batches {
+        let fmt: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| {
+                arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &Default::default())
+                    .unwrap()
+            })
+            .collect();
+        let names: Vec<String> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        for i in 0..b.num_rows() {
+            let mut key = String::new();
+            let mut row = String::new();
+            for (n, f) in names.iter().zip(&fmt) {
+                let v = f.value(i).to_string();
+                if matches!(
+                    n.as_str(),
+                    "capture"
+                        | "src_ip"
+                        | "dst_ip"
+                        | "src_port"
+                        | "dst_port"
+                        | "protocol"
+                        | "start_time"
+                ) {
+                    key.push_str(&v);
+                    key.push('|');
+                }
+                if n != "flow_id" {
+                    row.push_str(&v);
+                    row.push('|');
+                }
+            }
+            assert!(out.insert(key, row).is_none(), "one row per flow key");
+        }
+    }
+    out
+}
+
+fn write_input(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
 
 #[test]
 fn converted_rows_equal_the_library_flows() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = dir.path().join("in");
-    std::fs::create_dir_all(inputs.join("sub")).unwrap();
-    let sample = inputs.join("sub/sample.pcap");
-    std::fs::write(&sample, wa1kpcap::sample::sample_pcap().unwrap()).unwrap();
-    std::fs::write(inputs.join("broken.pcap"), b"not a capture at all").unwrap();
+    let sample = write_input(
+        &inputs,
+        "sub/sample.pcap",
+        &wa1kpcap::sample::sample_pcap().unwrap(),
+    );
+    write_input(&inputs, "broken.pcap", b"not a capture at all");
     let out = dir.path().join("ds");
 
     let (found, missing) = discover(std::slice::from_ref(&inputs));
@@ -29,7 +132,7 @@ fn converted_rows_equal_the_library_flows() {
         vec!["broken.pcap", "sub/sample.pcap"]
     );
     let analyzer = Analyzer::new();
-    let m = convert(&analyzer, &found, &out, 2, false).unwrap();
+    let m = convert(&analyzer, &found, &out, &opts()).unwrap();
     assert_eq!(m.inputs_with_errors, 1);
     let broken = m
         .inputs
@@ -37,7 +140,7 @@ fn converted_rows_equal_the_library_flows() {
         .find(|r| r.capture == "broken.pcap")
         .unwrap();
     assert!(broken.error.as_deref().unwrap().contains("not a capture"));
-    assert!(broken.output.is_none());
+    assert!(broken.outputs.is_empty());
 
     let expected = analyzer.analyze_file(&sample).unwrap();
     let rep = m
@@ -47,9 +150,9 @@ fn converted_rows_equal_the_library_flows() {
         .unwrap();
     assert_eq!(rep.flows, expected.len() as u64);
     assert_eq!(rep.packets, 40);
+    assert_eq!(rep.outputs.len(), 1);
 
-    // read back
-    let path = out.join(rep.output.as_ref().unwrap());
+    let path = out.join(&rep.outputs[0]);
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
     let meta = reader
         .metadata()
@@ -83,12 +186,13 @@ fn converted_rows_equal_the_library_flows() {
     let mut ids = Vec::new();
     for b in &batches {
         let c = |n: &str| b.column_by_name(n).unwrap_or_else(|| panic!("column {n}"));
-        let sport = c("src_port").as_primitive::<arrow::datatypes::Int32Type>();
-        let dport = c("dst_port").as_primitive::<arrow::datatypes::Int32Type>();
-        let start = c("start_time").as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+        let sport = c("src_port").as_primitive::<Int32Type>();
+        let dport = c("dst_port").as_primitive::<Int32Type>();
+        let start = c("start_time").as_primitive::<TimestampMicrosecondType>();
         let pkts = c("packet_count").as_primitive::<Int64Type>();
         let mean = c("pkt_mean").as_primitive::<Float64Type>();
         let skew = c("pkt_skew").as_primitive::<Float64Type>();
+        let count = c("iat_up_count").as_primitive::<Int64Type>();
         let lens = c("packet_lengths").as_list::<i32>();
         let iats = c("iats").as_list::<i32>();
         let capture = c("capture").as_string::<i32>();
@@ -98,6 +202,7 @@ fn converted_rows_equal_the_library_flows() {
             assert_eq!(pkts.value(i) as u64, f.packet_count());
             assert_eq!(mean.value(i), f.stats.pkt.all.mean);
             assert_eq!(skew.value(i), f.stats.pkt.all.skew);
+            assert_eq!(count.value(i) as u64, f.stats.iat.up.count);
             let l = lens.value(i);
             assert_eq!(
                 l.as_primitive::<Int64Type>().values().to_vec(),
@@ -118,14 +223,415 @@ fn converted_rows_equal_the_library_flows() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), n, "flow ids are unique");
-    // the manifest is there and parses
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["flows"], expected.len());
 }
 
 #[test]
-fn schema_document_agrees_with_the_code() {
+fn the_parallel_pipeline_gives_the_rows_of_one_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(
+        dir.path(),
+        "traffic.pcap",
+        &wa1kpcap::sample::traffic_pcap(300).unwrap(),
+    );
+    let found = discover(std::slice::from_ref(&input)).0;
+    let analyzer = Analyzer::new();
+    let mut rows = Vec::new();
+    for threads in [1, 2, 3] {
+        let out = dir.path().join(format!("ds{threads}"));
+        let o = ConvertOptions {
+            threads,
+            parallel_min_bytes: 0,
+            ..ConvertOptions::default()
+        };
+        let m = convert(&analyzer, &found, &out, &o).unwrap();
+        assert_eq!(m.inputs_with_errors, 0);
+        assert_eq!(
+            files(&out.join("flows"), "parquet").len(),
+            threads,
+            "one file per worker"
+        );
+        let batches = read_parquet(&out.join("flows"));
+        let ids: std::collections::HashSet<i64> = batches
+            .iter()
+            .flat_map(|b| {
+                b.column_by_name("flow_id")
+                    .unwrap()
+                    .as_primitive::<Int64Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert_eq!(ids.len() as u64, m.flows, "ids unique across workers");
+        rows.push(flow_rows(&batches));
+    }
+    let library = analyzer.analyze_file(&input).unwrap();
+    assert_eq!(rows[0].len(), library.len());
+    assert_eq!(rows[0], rows[1]);
+    assert_eq!(rows[0], rows[2]);
+}
+
+#[test]
+fn packets_table_matches_the_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(
+        dir.path(),
+        "traffic.pcap",
+        &wa1kpcap::sample::traffic_pcap(20).unwrap(),
+    );
+    let found = discover(std::slice::from_ref(&input)).0;
+    let out = dir.path().join("ds");
+    let o = ConvertOptions {
+        packets: true,
+        raw_bytes: true,
+        parallel_min_bytes: 0,
+        ..opts()
+    };
+    let m = convert(&Analyzer::new(), &found, &out, &o).unwrap();
+    let flows = read_parquet(&out.join("flows"));
+    let packets = read_parquet(&out.join("packets"));
+    // flow_id -> |packet_lengths| in order
+    let mut by_flow: HashMap<i64, Vec<i64>> = HashMap::new();
+    for b in &flows {
+        let id = b
+            .column_by_name("flow_id")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let lens = b.column_by_name("packet_lengths").unwrap().as_list::<i32>();
+        for i in 0..b.num_rows() {
+            let l = lens.value(i);
+            by_flow.insert(id.value(i), l.as_primitive::<Int64Type>().values().to_vec());
+        }
+    }
+    let mut seen: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    let frames = wa1kpcap::sample::traffic_frames(20).unwrap();
+    let mut rows = 0;
+    for b in &packets {
+        let c = |n: &str| b.column_by_name(n).unwrap_or_else(|| panic!("column {n}"));
+        let id = c("flow_id").as_primitive::<Int64Type>();
+        let frame = c("frame_number").as_primitive::<Int64Type>();
+        let dir = c("direction").as_primitive::<Int32Type>();
+        let wire = c("wirelen").as_primitive::<Int64Type>();
+        let raw = c("raw_bytes").as_binary::<i32>();
+        let ts = c("timestamp").as_primitive::<TimestampMicrosecondType>();
+        for i in 0..b.num_rows() {
+            let (t, bytes) = &frames[frame.value(i) as usize - 1];
+            assert_eq!(raw.value(i), bytes.as_slice(), "raw bytes of the frame");
+            assert_eq!(ts.value(i), t / 1000);
+            seen.entry(id.value(i))
+                .or_default()
+                .push((frame.value(i), i64::from(dir.value(i)) * wire.value(i)));
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, m.totals.packet_rows);
+    assert_eq!(seen.len(), by_flow.len(), "every flow has its packets");
+    for (id, mut pk) in seen {
+        pk.sort_unstable();
+        let signed: Vec<i64> = pk.into_iter().map(|(_, l)| l).collect();
+        assert_eq!(by_flow[&id], signed, "flow {id}");
+    }
+}
+
+#[test]
+fn partitions_are_hive_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    write_input(
+        &inputs,
+        "a b/x.pcap",
+        &wa1kpcap::sample::sample_pcap().unwrap(),
+    );
+    let found = discover(std::slice::from_ref(&inputs)).0;
+    let library = Analyzer::new().analyze_file(&found[0].path).unwrap();
+    // Expected directories from the flows' start times, by chrono.
+    let day = |ns: i64| {
+        chrono::DateTime::from_timestamp(ns.div_euclid(1_000_000_000), 0)
+            .unwrap()
+            .format("%Y-%m-%d/%H")
+            .to_string()
+    };
+    let mut expect_date: BTreeMap<String, usize> = BTreeMap::new();
+    let mut expect_hour: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &library {
+        let dh = day(f.start_ns);
+        let (d, h) = dh.split_once('/').unwrap();
+        *expect_date.entry(format!("date={d}")).or_default() += 1;
+        *expect_hour.entry(format!("date={d}/hour={h}")).or_default() += 1;
+    }
+    let mut expect_capture = BTreeMap::new();
+    expect_capture.insert("capture=a%20b%2Fx.pcap".to_string(), library.len());
+    for (by, expect) in [
+        (PartitionBy::Date, expect_date),
+        (PartitionBy::Hour, expect_hour),
+        (PartitionBy::Capture, expect_capture),
+    ] {
+        let out = dir.path().join(format!("ds-{by:?}"));
+        let o = ConvertOptions {
+            partition_by: by,
+            ..opts()
+        };
+        convert(&Analyzer::new(), &found, &out, &o).unwrap();
+        let flows = out.join("flows");
+        let mut got = BTreeMap::new();
+        for f in files(&flows, "parquet") {
+            let part = f
+                .parent()
+                .unwrap()
+                .strip_prefix(&flows)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let rows: usize = read_parquet(f.parent().unwrap())
+                .iter()
+                .map(|b| b.num_rows())
+                .sum();
+            got.insert(part, rows);
+        }
+        assert_eq!(got, expect, "{by:?}");
+    }
+}
+
+#[test]
+fn csv_and_jsonl_hold_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(
+        dir.path(),
+        "s.pcap",
+        &wa1kpcap::sample::sample_pcap().unwrap(),
+    );
+    let found = discover(std::slice::from_ref(&input)).0;
+    let library = Analyzer::new().analyze_file(&input).unwrap();
+    let names: Vec<String> = flow_columns().iter().map(|c| c.name.clone()).collect();
+
+    let out = dir.path().join("csv");
+    let o = ConvertOptions {
+        format: Format::Csv,
+        ..opts()
+    };
+    convert(&Analyzer::new(), &found, &out, &o).unwrap();
+    let csv = files(&out.join("flows"), "csv");
+    assert_eq!(csv.len(), 1);
+    let text = std::fs::read_to_string(&csv[0]).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), names.join(","));
+    assert_eq!(lines.count(), library.len());
+
+    let out = dir.path().join("jsonl");
+    let o = ConvertOptions {
+        format: Format::Jsonl,
+        ..opts()
+    };
+    convert(&Analyzer::new(), &found, &out, &o).unwrap();
+    let jsonl = files(&out.join("flows"), "jsonl");
+    let text = std::fs::read_to_string(&jsonl[0]).unwrap();
+    let objs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objs.len(), library.len());
+    for o in &objs {
+        let f = library
+            .iter()
+            .find(|f| {
+                i64::from(f.key.src_port) == o["src_port"].as_i64().unwrap()
+                    && i64::from(f.key.dst_port) == o["dst_port"].as_i64().unwrap()
+            })
+            .unwrap();
+        let lens: Vec<i64> = o["packet_lengths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        assert_eq!(lens, f.seq.packet_lengths, "lists are JSON arrays");
+    }
+}
+
+#[test]
+fn stitched_files_continue_their_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = wa1kpcap::sample::sample_frames().unwrap();
+    let whole = write_input(
+        dir.path(),
+        "whole.pcap",
+        &wa1kpcap::sample::sample_pcap().unwrap(),
+    );
+    // rotated: three consecutive files
+    let parts = dir.path().join("parts");
+    for (k, chunk) in frames.chunks(15).enumerate() {
+        let mut w = wa1kpcap::capture::writer::PcapWriter::new(
+            Vec::new(),
+            wa1kpcap::capture::LinkType::ETHERNET,
+            65535,
+        )
+        .unwrap();
+        for (t, f) in chunk {
+            w.write(*t, f, f.len() as u32).unwrap();
+        }
+        write_input(&parts, &format!("rot-{k}.pcap"), &w.into_inner());
+    }
+    let library = Analyzer::new().analyze_file(&whole).unwrap();
+    let found = discover(std::slice::from_ref(&parts)).0;
+    assert_eq!(found.len(), 3);
+    let rows = |stitch: bool, threads: usize| {
+        let out = dir.path().join(format!("ds-{stitch}-{threads}"));
+        let o = ConvertOptions {
+            stitch,
+            threads,
+            ..ConvertOptions::default()
+        };
+        let m = convert(&Analyzer::new(), &found, &out, &o).unwrap();
+        (m, read_parquet(&out.join("flows")))
+    };
+    let (m, stitched) = rows(true, 2);
+    assert_eq!(m.flows, library.len() as u64);
+    assert_eq!(
+        m.inputs.iter().map(|r| r.packets).sum::<u64>(),
+        frames.len() as u64
+    );
+    let counts: BTreeMap<(i32, i32), i64> = stitched
+        .iter()
+        .flat_map(|b| {
+            let s = b
+                .column_by_name("src_port")
+                .unwrap()
+                .as_primitive::<Int32Type>();
+            let d = b
+                .column_by_name("dst_port")
+                .unwrap()
+                .as_primitive::<Int32Type>();
+            let n = b
+                .column_by_name("packet_count")
+                .unwrap()
+                .as_primitive::<Int64Type>();
+            (0..b.num_rows())
+                .map(|i| ((s.value(i), d.value(i)), n.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let expect: BTreeMap<(i32, i32), i64> = library
+        .iter()
+        .map(|f| {
+            (
+                (i32::from(f.key.src_port), i32::from(f.key.dst_port)),
+                f.packet_count() as i64,
+            )
+        })
+        .collect();
+    assert_eq!(counts, expect);
+    // each flow names the file it started in
+    let first_file: Vec<String> = stitched
+        .iter()
+        .flat_map(|b| {
+            let c = b.column_by_name("capture").unwrap().as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| c.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(first_file.iter().all(|c| c.starts_with("rot-")));
+    assert_eq!(
+        first_file.iter().filter(|c| *c == "rot-0.pcap").count() > 0,
+        true
+    );
+    // one worker stitches the same
+    let (m1, _) = rows(true, 1);
+    assert_eq!(m1.flows, m.flows);
+    // without stitching, flows are cut at file ends: more of them
+    let (separate, _) = rows(false, 2);
+    assert!(separate.flows > m.flows);
+}
+
+#[test]
+fn filter_and_memory_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(
+        dir.path(),
+        "t.pcap",
+        &wa1kpcap::sample::traffic_pcap(50).unwrap(),
+    );
+    let found = discover(std::slice::from_ref(&input)).0;
+    let library = Analyzer::new().analyze_file(&input).unwrap();
+
+    let out = dir.path().join("udp");
+    let o = ConvertOptions {
+        filter: Some(std::sync::Arc::new(
+            wa1kpcap::filter::PacketFilter::parse("udp").unwrap(),
+        )),
+        ..opts()
+    };
+    let m = convert(&Analyzer::new(), &found, &out, &o).unwrap();
+    let udp: Vec<_> = library.iter().filter(|f| f.key.protocol == 17).collect();
+    assert_eq!(m.flows, udp.len() as u64);
+    // the UDP flows (plain and inside GRE) are the library's, packet for
+    // packet; every TCP frame was rejected
+    let rows = read_parquet(&out.join("flows"));
+    let counted: i64 = rows
+        .iter()
+        .map(|b| {
+            b.column_by_name("packet_count")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .sum::<i64>()
+        })
+        .sum();
+    assert_eq!(
+        counted as u64,
+        udp.iter().map(|f| f.packet_count()).sum::<u64>()
+    );
+    let tcp_frames = library
+        .iter()
+        .filter(|f| f.key.protocol == 6)
+        .map(|f| f.packet_count())
+        .sum::<u64>();
+    assert!(m.totals.packets_filtered_expr >= tcp_frames);
+
+    // A memory bound leaving room for 32 flows (one worker: a small job):
+    // flows end early, flagged and counted, and no packet is lost.
+    let out = dir.path().join("bounded");
+    let o = ConvertOptions {
+        max_memory_bytes: Some(
+            wa1kpcap::convert::WORKER_BUFFER_BYTES + 32 * wa1kpcap::convert::FLOW_BYTES_ESTIMATE,
+        ),
+        ..opts()
+    };
+    let m = convert(&Analyzer::new().filter_retrans(false), &found, &out, &o).unwrap();
+    assert!(m.totals.flows_evicted > 0);
+    let batches = read_parquet(&out.join("flows"));
+    let mut evicted = 0;
+    let mut packets = 0;
+    for b in &batches {
+        let r = b.column_by_name("end_reason").unwrap().as_string::<i32>();
+        let n = b
+            .column_by_name("packet_count")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        evicted += (0..b.num_rows())
+            .filter(|&i| r.value(i) == "evicted")
+            .count() as u64;
+        packets += n.values().iter().sum::<i64>();
+    }
+    assert_eq!(evicted, m.totals.flows_evicted);
+    // (retransmissions kept: a flow restarted after eviction has no
+    // sequence history to judge them by)
+    let unbounded = Analyzer::new()
+        .filter_retrans(false)
+        .analyze_file(&input)
+        .unwrap();
+    assert_eq!(
+        packets as u64,
+        unbounded.iter().map(|f| f.packet_count()).sum::<u64>(),
+        "no packet lost to eviction"
+    );
+}
+
+#[test]
+fn schema_documents_agree_with_the_code() {
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/flows.md")).unwrap();
     let documented: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
@@ -141,7 +647,6 @@ fn schema_document_agrees_with_the_code() {
         );
         assert_eq!(*line, expect);
     }
-    // the query users quote works by name
     let schema = flows_schema(&columns);
     for name in [
         "src_ip",
@@ -155,6 +660,21 @@ fn schema_document_agrees_with_the_code() {
     ] {
         assert!(schema.field_with_name(name).is_ok(), "{name}");
     }
+
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/packets.md"))
+        .unwrap();
+    let documented: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
+    let columns = packet_columns(true);
+    assert_eq!(documented.len(), columns.len(), "one table row per column");
+    for (line, c) in documented.iter().zip(&columns) {
+        let ty = c.ty.map_or("binary", |t| t.doc_name());
+        let null = if c.nullable { "yes" } else { "no" };
+        let expect = format!(
+            "| `{}` | {ty} | {null} | {} | {} |",
+            c.name, c.meaning, c.unit
+        );
+        assert_eq!(*line, expect);
+    }
 }
 
 #[test]
@@ -162,79 +682,109 @@ fn an_unfinished_file_never_appears() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("flows/part-x.parquet");
     let columns = flow_columns();
-    let w = AtomicParquetWriter::create(&target, flows_schema(&columns), vec![], 1024).unwrap();
+    let w = TableFile::create(
+        &target,
+        flows_schema(&columns),
+        Format::Parquet,
+        vec![],
+        1024,
+    )
+    .unwrap();
     drop(w);
     assert!(!target.exists());
+    let staged = TableFile::create(
+        &target,
+        flows_schema(&columns),
+        Format::Parquet,
+        vec![],
+        1024,
+    )
+    .unwrap()
+    .finish()
+    .unwrap();
+    assert!(!target.exists(), "staged, not yet visible");
+    drop(staged);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("flows"))
         .unwrap()
         .collect();
-    assert!(leftovers.is_empty(), "temporary file removed");
+    assert!(leftovers.is_empty(), "temporary files removed");
 }
 
 #[test]
 fn rerun_skips_finished_inputs_and_resumes_after_a_kill() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = dir.path().join("in");
-    std::fs::create_dir_all(&inputs).unwrap();
-    std::fs::write(
-        inputs.join("a.pcap"),
-        wa1kpcap::sample::sample_pcap().unwrap(),
-    )
-    .unwrap();
-    let frames = wa1kpcap::sample::sample_frames().unwrap();
-    let mut w = wa1kpcap::capture::writer::PcapWriter::new(
-        Vec::new(),
-        wa1kpcap::capture::LinkType::ETHERNET,
-        65535,
-    )
-    .unwrap();
-    for (t, f) in frames.iter().take(12) {
-        w.write(*t, f, f.len() as u32).unwrap();
-    }
-    std::fs::write(inputs.join("b.pcap"), w.into_inner()).unwrap();
-    std::fs::write(inputs.join("broken.pcap"), b"garbage").unwrap();
+    write_input(&inputs, "a.pcap", &wa1kpcap::sample::sample_pcap().unwrap());
+    write_input(
+        &inputs,
+        "b.pcap",
+        &wa1kpcap::sample::traffic_pcap(3).unwrap(),
+    );
+    write_input(&inputs, "broken.pcap", b"garbage");
     let out = dir.path().join("ds");
-    let (found, _) = discover(std::slice::from_ref(&inputs));
+    let found: Vec<Input> = discover(std::slice::from_ref(&inputs)).0;
     let analyzer = Analyzer::new();
 
-    let first = convert(&analyzer, &found, &out, 2, false).unwrap();
+    let first = convert(&analyzer, &found, &out, &opts()).unwrap();
     assert_eq!((first.inputs_skipped, first.inputs_with_errors), (0, 1));
     let out_a = out.join(
-        first
+        &first
             .inputs
             .iter()
             .find(|r| r.capture == "a.pcap")
             .unwrap()
-            .output
-            .clone()
-            .unwrap(),
+            .outputs[0],
     );
     let written = std::fs::metadata(&out_a).unwrap().modified().unwrap();
+    let rows_first = flow_rows(&read_parquet(&out.join("flows")));
 
-    // same command again: both good inputs skipped, same totals, files untouched
-    let second = convert(&analyzer, &found, &out, 2, false).unwrap();
-    assert_eq!((second.inputs_skipped, second.inputs_with_errors), (2, 1));
+    // same command again: every input skipped (the broken one was read as
+    // far as it goes; its error is reported again), same totals, files
+    // untouched
+    let second = convert(&analyzer, &found, &out, &opts()).unwrap();
+    assert_eq!((second.inputs_skipped, second.inputs_with_errors), (3, 1));
     assert_eq!((second.flows, second.packets), (first.flows, first.packets));
     assert_eq!(
         std::fs::metadata(&out_a).unwrap().modified().unwrap(),
         written
     );
 
-    // a run killed before a.pcap's file appeared: only a.pcap is redone
-    std::fs::remove_file(&out_a).unwrap();
-    let third = convert(&analyzer, &found, &out, 2, false).unwrap();
-    assert_eq!(third.inputs_skipped, 1);
+    // a run killed after a.pcap's file appeared but before its done marker:
+    // the file is removed and a.pcap redone, with the same rows
+    let markers = out.join(".wa1kpcap/done");
+    let a_index = first
+        .inputs
+        .iter()
+        .find(|r| r.capture == "a.pcap")
+        .unwrap()
+        .capture_index;
+    std::fs::remove_file(markers.join(format!("{a_index:06}.json"))).unwrap();
+    let third = convert(&analyzer, &found, &out, &opts()).unwrap();
+    assert_eq!(third.inputs_skipped, 2);
     assert_eq!((third.flows, third.packets), (first.flows, first.packets));
     assert!(out_a.exists());
+    assert_eq!(flow_rows(&read_parquet(&out.join("flows"))), rows_first);
 
     // other settings: refused, unless starting afresh
     let other = Analyzer::new().udp_timeout(30.0);
     assert!(matches!(
-        convert(&other, &found, &out, 2, false),
+        convert(&other, &found, &out, &opts()),
         Err(ConvertError::SettingsDiffer { .. })
     ));
-    let fresh = convert(&other, &found, &out, 2, true).unwrap();
+    let fresh = convert(
+        &other,
+        &found,
+        &out,
+        &ConvertOptions {
+            overwrite: true,
+            ..opts()
+        },
+    )
+    .unwrap();
     assert_eq!(fresh.inputs_skipped, 0);
-    let files = std::fs::read_dir(out.join("flows")).unwrap().count();
-    assert_eq!(files, 2, "one file per good input, nothing left over");
+    assert_eq!(
+        files(&out.join("flows"), "parquet").len(),
+        2,
+        "one file per good input, nothing left over"
+    );
 }

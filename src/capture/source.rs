@@ -63,6 +63,8 @@ impl Capture {
         // that is the documented trade-off of mmap-based readers (ripgrep,
         // pcap tools) and capture corpora are not modified while read.
         let map = unsafe { Mmap::map(&file)? };
+        // Read ahead aggressively; pages behind the reader are released.
+        let _ = map.advise(memmap2::Advice::Sequential);
         Ok(Capture {
             data: Data::Mapped(map),
             compression,
@@ -95,6 +97,24 @@ impl Capture {
             Data::Mapped(m) => Some(m),
             Data::Owned(v) => Some(v),
             Data::Stream(_) => None,
+        }
+    }
+
+    /// Drop the pages of `start..end` (whole pages inside it) from this
+    /// process's memory: a reader calls it behind itself so that a mapped
+    /// file does not accumulate in the resident set. The bytes stay
+    /// readable (the kernel reads them back in if touched again).
+    pub fn release(&self, start: usize, end: usize) {
+        const PAGE: usize = 4096;
+        let Data::Mapped(m) = &self.data else { return };
+        let start = start.div_ceil(PAGE) * PAGE;
+        let end = (end.min(m.len()) / PAGE) * PAGE;
+        if end > start {
+            // SAFETY: the map is read-only and never written, so dropping its
+            // pages cannot lose data: they are re-read from the file.
+            let _ = unsafe {
+                m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
         }
     }
 

@@ -30,21 +30,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Convert captures into a Parquet dataset (`flows/` and `manifest.json`).
+    /// Convert captures into a dataset (`flows/`, optionally `packets/`,
+    /// `manifest.json`).
     Convert {
-        /// Capture files or directories (searched recursively).
-        #[arg(required = true)]
-        inputs: Vec<PathBuf>,
-        /// Dataset directory to write.
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Remove an existing dataset in the output directory first
-        /// (otherwise inputs already converted with the same settings are skipped).
-        #[arg(long)]
-        overwrite: bool,
+        #[command(flatten)]
+        args: ConvertArgs,
         #[command(flatten)]
         analyzer: AnalyzerArgs,
     },
@@ -61,6 +51,69 @@ enum Command {
         #[arg(long, default_value = "wa1kpcap-demo")]
         dir: PathBuf,
     },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct ConvertArgs {
+    /// Capture files, directories (searched recursively) or globs
+    /// (`dir/*.pcap`, `dir/**/*.pcapng`).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Dataset directory to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Remove an existing dataset in the output directory first
+    /// (otherwise inputs already converted with the same settings are skipped).
+    #[arg(long)]
+    overwrite: bool,
+    /// Also write the packets table (one row per counted packet).
+    #[arg(long)]
+    packets: bool,
+    /// Add the frame bytes to the packets table (implies --packets).
+    #[arg(long)]
+    raw_bytes: bool,
+    /// Only analyse packets matching this libpcap-style expression, e.g.
+    /// "tcp port 443 and not net 10.0.0.0/8".
+    #[arg(long)]
+    filter: Option<String>,
+    /// Hive-style directories by flow start (packet time for packets).
+    #[arg(long, value_enum, default_value = "none")]
+    partition_by: PartitionArg,
+    /// Output file format.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FormatArg,
+    /// The inputs are one capture split into consecutive files (rotated
+    /// captures): flows continue across files.
+    #[arg(long)]
+    stitch: bool,
+    /// Bound the memory of active flows (MiB): the least recently active
+    /// flows end early (end_reason = evicted, counted) instead of growing.
+    #[arg(long, value_name = "MIB")]
+    max_memory: Option<u64>,
+    /// Print the run summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// No progress display.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum PartitionArg {
+    None,
+    Date,
+    Hour,
+    Capture,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum FormatArg {
+    Parquet,
+    Csv,
+    Jsonl,
 }
 
 /// The flow engine's settings (defaults: the reference's).
@@ -117,13 +170,7 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Inspect { inputs, json } => inspect::run(&inputs, json),
-        Command::Convert {
-            inputs,
-            output,
-            threads,
-            overwrite,
-            analyzer,
-        } => convert(&inputs, &output, threads, overwrite, &analyzer),
+        Command::Convert { args, analyzer } => convert(&args, &analyzer),
         Command::Sample { output } => write_sample(&output).map(|_| 0),
         Command::Demo { dir } => demo(&dir),
     };
@@ -136,40 +183,150 @@ pub fn run() -> i32 {
     }
 }
 
-fn convert(
-    inputs: &[PathBuf],
-    output: &std::path::Path,
-    threads: Option<usize>,
-    overwrite: bool,
-    args: &AnalyzerArgs,
-) -> anyhow::Result<i32> {
-    let (found, missing) = wa1kpcap::convert::discover(inputs);
+fn convert(c: &ConvertArgs, args: &AnalyzerArgs) -> anyhow::Result<i32> {
+    use wa1kpcap::convert::{ConvertOptions, Format, PartitionBy, Progress};
+    let filter = match &c.filter {
+        Some(e) => match wa1kpcap::filter::PacketFilter::parse(e) {
+            Ok(f) => Some(std::sync::Arc::new(f)),
+            Err(err) => {
+                eprintln!("wa1kpcap: --filter: {err}");
+                return Ok(2);
+            }
+        },
+        None => None,
+    };
+    let (found, missing) = wa1kpcap::convert::discover(&c.inputs);
     for (p, why) in &missing {
         eprintln!("{}: error: {why}", p.display());
     }
-    let threads =
-        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let started = std::time::Instant::now();
-    let m = wa1kpcap::convert::convert(&args.analyzer(), &found, output, threads, overwrite)?;
+    let progress = std::sync::Arc::new(Progress::default());
+    let mut opts = ConvertOptions {
+        overwrite: c.overwrite,
+        packets: c.packets || c.raw_bytes,
+        raw_bytes: c.raw_bytes,
+        filter,
+        stitch: c.stitch,
+        max_memory_bytes: c.max_memory.map(|m| m << 20),
+        format: match c.format {
+            FormatArg::Parquet => Format::Parquet,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl => Format::Jsonl,
+        },
+        partition_by: match c.partition_by {
+            PartitionArg::None => PartitionBy::None,
+            PartitionArg::Date => PartitionBy::Date,
+            PartitionArg::Hour => PartitionBy::Hour,
+            PartitionArg::Capture => PartitionBy::Capture,
+        },
+        progress: Some(progress.clone()),
+        ..ConvertOptions::default()
+    };
+    if let Some(t) = c.threads {
+        opts.threads = t.max(1);
+    }
+    let bar = (!c.quiet).then(|| progress_bar(progress.clone()));
+    let result = wa1kpcap::convert::convert(&args.analyzer(), &found, &c.output, &opts);
+    progress
+        .finished
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(b) = bar {
+        let _ = b.join();
+    }
+    let m = result?;
     for r in m.inputs.iter().filter(|r| r.error.is_some()) {
         eprintln!("{}: error: {}", r.path, r.error.as_deref().unwrap_or(""));
     }
-    let secs = started.elapsed().as_secs_f64();
+    if c.json {
+        println!("{}", serde_json::to_string(&summary_json(&m, &c.output))?);
+    } else {
+        print_summary(&m, &c.output);
+    }
+    Ok(if m.inputs_with_errors > 0 || !missing.is_empty() {
+        1
+    } else {
+        0
+    })
+}
+
+/// The end-of-run summary for scripts: the manifest without the per-input
+/// list, plus rates.
+fn summary_json(m: &wa1kpcap::convert::Manifest, out: &std::path::Path) -> serde_json::Value {
+    let secs = m.elapsed_s.max(1e-9);
+    let converted: Vec<_> = m.inputs.iter().filter(|r| !r.skipped).collect();
+    let bytes: u64 = converted.iter().map(|r| r.size_bytes).sum();
+    let packets: u64 = converted.iter().map(|r| r.packets).sum();
+    serde_json::json!({
+        "dataset": out.display().to_string(),
+        "inputs": m.inputs.len(),
+        "inputs_with_errors": m.inputs_with_errors,
+        "inputs_skipped": m.inputs_skipped,
+        "errors": m.inputs.iter().filter_map(|r| r.error.as_ref().map(|e| serde_json::json!({"path": r.path, "error": e}))).collect::<Vec<_>>(),
+        "packets": m.packets,
+        "flows": m.flows,
+        "bytes": m.bytes,
+        "elapsed_s": m.elapsed_s,
+        "packets_per_s": packets as f64 / secs,
+        "mb_per_s": bytes as f64 / 1e6 / secs,
+        "totals": m.totals,
+        "settings": m.settings,
+    })
+}
+
+fn print_summary(m: &wa1kpcap::convert::Manifest, out: &std::path::Path) {
+    let secs = m.elapsed_s.max(1e-9);
+    let converted: Vec<_> = m.inputs.iter().filter(|r| !r.skipped).collect();
+    let bytes: u64 = converted.iter().map(|r| r.size_bytes).sum();
+    let packets: u64 = converted.iter().map(|r| r.packets).sum();
     println!(
-        "{} inputs ({} with errors, {} already converted), {} packets, {} flows -> {} in {:.2} s ({:.0} packets/s)",
+        "{} inputs ({} with errors, {} already converted), {} packets, {} flows -> {} in {:.2} s ({:.0} packets/s, {:.1} MB/s)",
         m.inputs.len(),
         m.inputs_with_errors,
         m.inputs_skipped,
         m.packets,
         m.flows,
-        output.display(),
+        out.display(),
         secs,
-        m.packets as f64 / secs.max(1e-9)
+        packets as f64 / secs,
+        bytes as f64 / 1e6 / secs
     );
-    Ok(if m.inputs_with_errors > 0 || !missing.is_empty() {
-        1
-    } else {
-        0
+    let t = &m.totals;
+    if t.packets_filtered_expr + t.flows_evicted + t.packet_rows > 0 {
+        println!(
+            "  filtered by --filter: {} packets; flows ended early by the memory bound: {}; packet rows: {}",
+            t.packets_filtered_expr, t.flows_evicted, t.packet_rows
+        );
+    }
+}
+
+/// Progress on stderr while a terminal watches: bytes and packets per
+/// second, jobs done, ETA. Hidden when stderr is not a terminal.
+fn progress_bar(p: std::sync::Arc<wa1kpcap::convert::Progress>) -> std::thread::JoinHandle<()> {
+    use std::sync::atomic::Ordering::Relaxed;
+    std::thread::spawn(move || {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr_with_hz(4),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let started = std::time::Instant::now();
+        while !p.finished.load(Relaxed) {
+            bar.set_length(p.bytes_total.load(Relaxed));
+            bar.set_position(p.bytes_done.load(Relaxed));
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{:.0} k packets/s, {}/{} captures",
+                p.packets_done.load(Relaxed) as f64 / secs / 1e3,
+                p.jobs_done.load(Relaxed),
+                p.jobs_total.load(Relaxed)
+            ));
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        bar.finish_and_clear();
     })
 }
 
@@ -208,7 +365,12 @@ fn demo(dir: &std::path::Path) -> anyhow::Result<i32> {
         path: sample.clone(),
         rel: "sample.pcap".into(),
     }];
-    let m = wa1kpcap::convert::convert(&wa1kpcap::Analyzer::new(), &inputs, &dataset, 1, true)?;
+    let opts = wa1kpcap::convert::ConvertOptions {
+        overwrite: true,
+        packets: true,
+        ..Default::default()
+    };
+    let m = wa1kpcap::convert::convert(&wa1kpcap::Analyzer::new(), &inputs, &dataset, &opts)?;
     println!();
     println!(
         "dataset: {} flows from {} packets in {} (flows/*.parquet, manifest.json)",

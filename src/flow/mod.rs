@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 pub use key::{CanonicalKey, FlowKey};
-pub use table::{FlowTable, FlowTableStats, PacketIn};
+pub use table::{Counted, FlowTable, FlowTableStats, PacketIn};
 pub use tcp::TcpTracker;
 
 use crate::decode::{AnomalySet, LayerSet, TunnelInfo};
@@ -123,6 +123,9 @@ pub struct FlowMetrics {
 #[derive(Debug, Clone, Serialize)]
 pub struct Flow {
     pub key: FlowKey,
+    /// Creation ordinal in the table that tracked it (0, 1, …): unique per
+    /// engine, so ids built from it are known while packets still arrive.
+    pub ord: u64,
     /// First counted packet, ns since the epoch.
     pub start_ns: i64,
     /// Latest counted packet timestamp (the maximum, as timestamps may go

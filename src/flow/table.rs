@@ -38,6 +38,15 @@ pub struct PacketIn<'p, 'a> {
     pub reassembled: bool,
 }
 
+/// Where a counted packet went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// The flow's creation ordinal in this table ([`Flow::ord`]).
+    pub flow_ord: u64,
+    /// Sent by the up side (the flow's first sender).
+    pub up: bool,
+}
+
 /// What the table did, merged across workers with `+=`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FlowTableStats {
@@ -73,6 +82,8 @@ impl std::ops::AddAssign<&FlowTableStats> for FlowTableStats {
 struct FlowState {
     canon: CanonicalKey,
     hash: u64,
+    /// Creation ordinal in this table (0, 1, …): the flow's id within it.
+    ord: u64,
     /// Last packet of any kind (drives timeouts).
     active_ns: i64,
     end_ns: i64,
@@ -166,8 +177,9 @@ impl FlowTable {
         self.now_ns
     }
 
-    /// Offer one packet; finished flows go to `emit`.
-    pub fn process(&mut self, p: &PacketIn<'_, '_>, emit: &mut dyn FnMut(Flow)) {
+    /// Offer one packet; finished flows go to `emit`. Returns where the
+    /// packet was counted (`None`: filtered, not counted).
+    pub fn process(&mut self, p: &PacketIn<'_, '_>, emit: &mut dyn FnMut(Flow)) -> Option<Counted> {
         if p.ts_ns > self.now_ns {
             self.now_ns = p.ts_ns;
             self.expire(emit);
@@ -234,7 +246,7 @@ impl FlowTable {
                 if let Some(s) = slot {
                     self.observe_only(s, p, t);
                 }
-                return;
+                return None;
             }
         }
 
@@ -251,9 +263,10 @@ impl FlowTable {
         };
         let filter_retrans = self.cfg.filter_retrans;
         let Some(f) = self.slots[s as usize].flow.as_mut() else {
-            return;
+            return None;
         };
         let dir = if f.key.is_up(p.ip.src, sport) { 0 } else { 1 };
+        let ord = f.ord;
         f.active_ns = f.active_ns.max(p.ts_ns);
         if let Some(t) = tcp {
             if f.tcp.is_retransmission(dir, t) {
@@ -262,7 +275,7 @@ impl FlowTable {
                     f.tcp.observe(dir, t.flags);
                     self.stats.packets_filtered_retrans += 1;
                     self.after_tcp(s);
-                    return;
+                    return None;
                 }
             }
         }
@@ -271,6 +284,10 @@ impl FlowTable {
         if tcp.is_some() {
             self.after_tcp(s);
         }
+        Some(Counted {
+            flow_ord: ord,
+            up: dir == 0,
+        })
     }
 
     /// End every flow (end of input), in order of their start.
@@ -339,6 +356,7 @@ impl FlowTable {
             key,
             canon,
             hash: canon.symmetric_hash(),
+            ord: self.stats.flows_created,
             start_ns: p.ts_ns,
             end_ns: p.ts_ns,
             active_ns: p.ts_ns,
@@ -479,6 +497,7 @@ impl FlowTable {
         let names = self.features.iter().map(|p| p.name().to_string());
         Flow {
             key: f.key,
+            ord: f.ord,
             start_ns: f.start_ns,
             end_ns: f.end_ns,
             metrics: m,

@@ -73,7 +73,17 @@ impl ColType {
     }
 }
 
-type Extract = Box<dyn Fn(&[FlowRow<'_>]) -> ArrayRef + Send + Sync>;
+type ExtractFn = Box<dyn Fn(&[FlowRow<'_>]) -> ArrayRef + Send + Sync>;
+
+/// How a column is built from a batch of rows.
+enum Extract {
+    /// Column by column.
+    Func(ExtractFn),
+    /// Statistic `slot` of the statistics block, which is filled row by row
+    /// in one pass: each flow's statistics are touched once per batch
+    /// instead of once per column (the block has 180 columns).
+    Stat(usize),
+}
 
 /// One column: name, type, nullability, meaning, unit, and how to build it.
 pub struct ColumnSpec {
@@ -85,14 +95,20 @@ pub struct ColumnSpec {
     extract: Extract,
 }
 
-fn col(name: &str, ty: ColType, meaning: &str, unit: &'static str, extract: Extract) -> ColumnSpec {
+fn col(
+    name: &str,
+    ty: ColType,
+    meaning: &str,
+    unit: &'static str,
+    extract: ExtractFn,
+) -> ColumnSpec {
     ColumnSpec {
         name: name.to_string(),
         ty,
         nullable: false,
         meaning: meaning.to_string(),
         unit,
-        extract,
+        extract: Extract::Func(extract),
     }
 }
 
@@ -185,15 +201,23 @@ fn family_meaning(f: Family) -> &'static str {
     }
 }
 
-/// The statistics of `fam` for the direction prefix `dir` ("", "up_", "down_").
+/// Direction prefixes of the statistics block, in slot order.
+const STAT_DIRS: [(&str, &str); 3] = [
+    ("", "all packets"),
+    ("up_", "up packets"),
+    ("down_", "down packets"),
+];
+
+/// Statistics sets per flow in the block: families × directions.
+const STAT_SETS: usize = Family::ALL.len() * STAT_DIRS.len();
+
+/// The statistics sets of a flow in slot order.
 #[inline]
-fn stat_set<'r>(r: &FlowRow<'r>, fam: Family, dir: &str) -> &'r SeqStats {
-    let d = r.flow.stats.family(fam);
-    match dir {
-        "up_" => &d.up,
-        "down_" => &d.down,
-        _ => &d.all,
-    }
+fn stat_sets(flow: &Flow) -> impl Iterator<Item = &SeqStats> {
+    Family::ALL.into_iter().flat_map(move |fam| {
+        let d = flow.stats.family(fam);
+        [&d.all, &d.up, &d.down]
+    })
 }
 
 fn stat_columns() -> Vec<ColumnSpec> {
@@ -204,54 +228,46 @@ fn stat_columns() -> Vec<ColumnSpec> {
         } else {
             "bytes"
         };
-        for (dir, dir_meaning) in [
-            ("", "all packets"),
-            ("up_", "up packets"),
-            ("down_", "down packets"),
-        ] {
-            for (i, stat) in STAT_NAMES.iter().enumerate() {
+        for (dir, dir_meaning) in STAT_DIRS {
+            for stat in STAT_NAMES {
                 let name = format!("{}_{dir}{stat}", fam.prefix());
                 let meaning = format!(
                     "{stat} of {} over {dir_meaning} (absolute values)",
                     family_meaning(fam)
                 );
-                if *stat == "count" {
-                    out.push(col(
-                        &name,
-                        ColType::Int64,
-                        &meaning,
-                        "values",
-                        Box::new(move |rows| {
-                            Arc::new(
-                                rows.iter()
-                                    .map(|r| clamp_i64(stat_set(r, fam, dir).count))
-                                    .collect::<Int64Array>(),
-                            )
-                        }),
-                    ));
-                } else {
-                    let unit = match *stat {
-                        "skew" | "kurt" | "cv" => "ratio",
-                        _ => unit,
-                    };
-                    out.push(col(
-                        &name,
-                        ColType::Float64,
-                        &meaning,
-                        unit,
-                        Box::new(move |rows| {
-                            Arc::new(
-                                rows.iter()
-                                    .map(|r| stat_set(r, fam, dir).by_index(i))
-                                    .collect::<Float64Array>(),
-                            )
-                        }),
-                    ));
-                }
+                let (ty, unit) = match stat {
+                    "count" => (ColType::Int64, "values"),
+                    "skew" | "kurt" | "cv" => (ColType::Float64, "ratio"),
+                    _ => (ColType::Float64, unit),
+                };
+                out.push(ColumnSpec {
+                    name,
+                    ty,
+                    nullable: false,
+                    meaning,
+                    unit,
+                    extract: Extract::Stat(out.len()),
+                });
             }
         }
     }
     out
+}
+
+/// The statistics block of `rows`, one vector per slot.
+fn stat_block(rows: &[FlowRow<'_>]) -> Vec<Vec<f64>> {
+    let n = STAT_SETS * STAT_NAMES.len();
+    let mut cols: Vec<Vec<f64>> = (0..n).map(|_| Vec::with_capacity(rows.len())).collect();
+    for r in rows {
+        let mut slot = 0;
+        for s in stat_sets(r.flow) {
+            for i in 0..STAT_NAMES.len() {
+                cols[slot].push(s.by_index(i));
+                slot += 1;
+            }
+        }
+    }
+    cols
 }
 
 fn ts_col(name: &str, meaning: &str, f: fn(&Flow) -> i64) -> ColumnSpec {
@@ -579,12 +595,31 @@ pub fn flows_schema(columns: &[ColumnSpec]) -> SchemaRef {
     ))
 }
 
+fn stat_array(ty: ColType, values: Vec<f64>) -> ArrayRef {
+    if ty == ColType::Int64 {
+        // Counts are integers well below 2^53, exact in f64.
+        Arc::new(values.iter().map(|&v| v as i64).collect::<Int64Array>())
+    } else {
+        Arc::new(Float64Array::from(values))
+    }
+}
+
 /// One record batch of flows.
 pub fn flows_to_batch(
     columns: &[ColumnSpec],
     schema: &SchemaRef,
     rows: &[FlowRow<'_>],
 ) -> Result<RecordBatch, ArrowError> {
-    let arrays: Vec<ArrayRef> = columns.iter().map(|c| (c.extract)(rows)).collect();
+    let mut block = stat_block(rows);
+    let arrays: Vec<ArrayRef> = columns
+        .iter()
+        .map(|c| match &c.extract {
+            Extract::Func(f) => f(rows),
+            Extract::Stat(slot) => stat_array(
+                c.ty,
+                block.get_mut(*slot).map(std::mem::take).unwrap_or_default(),
+            ),
+        })
+        .collect();
     RecordBatch::try_new(schema.clone(), arrays)
 }

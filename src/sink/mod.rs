@@ -1,12 +1,17 @@
-//! Output: finished flows as Arrow record batches, written to Parquet files
-//! that appear atomically.
+//! Output: flows and packets as Arrow record batches, written to table files
+//! (Parquet, CSV, JSON Lines) that appear atomically.
 //!
-//! Owns: the `flows` table's columns (one registry that the batch builder,
-//! the written contract `schemas/flows.md` and its test share) and the file
-//! writer. Does not own: which flows exist (that is [`crate::analyzer`]).
+//! Owns: the `flows` and `packets` tables' columns (one registry per table
+//! that the batch builder, the written contract in `schemas/` and its test
+//! share) and the file writer. Does not own: which flows exist (that is
+//! [`crate::analyzer`]) or where files go (that is [`crate::convert`]).
 
 mod flows;
+mod packets;
 mod parquet_file;
+mod table_file;
 
 pub use flows::{flow_columns, flows_schema, flows_to_batch, ColType, ColumnSpec, FlowRow};
-pub use parquet_file::{read_footer_metadata, AtomicParquetWriter, WriteError};
+pub use packets::{packet_columns, packets_schema, PacketBatch, PacketRow};
+pub use parquet_file::{read_footer_metadata, WriteError, ROW_GROUP_BYTES};
+pub use table_file::{Format, Staged, TableFile};

@@ -1,0 +1,544 @@
+//! `convert`: capture files to a dataset directory (`flows/`, optionally
+//! `packets/`, `manifest.json`).
+//!
+//! Owns: input discovery (files, directories, globs), the plan (which inputs
+//! form one capture job, which jobs run packet-parallel and which run side by
+//! side), dataset-unique flow ids, resume, and the manifest. The pipeline
+//! itself (reader → per-core workers) is [`pipeline`]; where rows go
+//! (partitions, files, commit) is [`output`].
+//!
+//! Resume: a job's files are staged, committed together, and then a done
+//! marker `.wa1kpcap/done/<capture index>.json` is written atomically with
+//! the settings, the inputs' size and mtime, and the reports. A re-run skips
+//! jobs whose marker matches, and deletes files of jobs without a marker
+//! (a run killed between the commit and the marker).
+
+pub mod output;
+pub mod pipeline;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::analyzer::Analyzer;
+use crate::filter::PacketFilter;
+pub use crate::sink::Format;
+
+pub use output::PartitionBy;
+pub use pipeline::Progress;
+
+/// Default of [`ConvertOptions::parallel_min_bytes`].
+pub const PARALLEL_MIN_BYTES: u64 = 64 << 20;
+
+/// Estimated memory of one active flow (table slot, sequences of a typical
+/// flow, statistics): `--max-memory` divides by it. Measured ≈ 770 bytes
+/// per flow with the `flow_memory` example; rounded up for longer flows.
+pub const FLOW_BYTES_ESTIMATE: u64 = 1024;
+
+/// Memory set aside per worker for row buffers and open files before
+/// `--max-memory` is turned into a flow bound.
+pub const WORKER_BUFFER_BYTES: u64 = 48 << 20;
+
+/// One input: the file and its path relative to the input root.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    pub rel: String,
+}
+
+/// How to convert.
+#[derive(Clone)]
+pub struct ConvertOptions {
+    /// Worker threads (≥ 1).
+    pub threads: usize,
+    /// Remove an existing dataset first instead of resuming it.
+    pub overwrite: bool,
+    pub format: Format,
+    pub partition_by: PartitionBy,
+    /// Also write the packets table.
+    pub packets: bool,
+    /// Add the frame bytes to the packets table.
+    pub raw_bytes: bool,
+    /// Only packets this accepts are analysed.
+    pub filter: Option<Arc<PacketFilter>>,
+    /// The inputs are one capture split into consecutive files.
+    pub stitch: bool,
+    /// Bound on memory: flows beyond what fits end early (`evicted`).
+    pub max_memory_bytes: Option<u64>,
+    /// Shared counters a progress display can read while the job runs.
+    pub progress: Option<Arc<Progress>>,
+    /// Jobs at least this large (and stitched ones) run packet-parallel, one
+    /// at a time, on all threads; smaller ones run side by side, one thread
+    /// each (no channel to pay for).
+    pub parallel_min_bytes: u64,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> ConvertOptions {
+        ConvertOptions {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            overwrite: false,
+            format: Format::Parquet,
+            partition_by: PartitionBy::None,
+            packets: false,
+            raw_bytes: false,
+            filter: None,
+            stitch: false,
+            max_memory_bytes: None,
+            progress: None,
+            parallel_min_bytes: PARALLEL_MIN_BYTES,
+        }
+    }
+}
+
+/// Expand files, directories (recursively, sorted) and globs (`*`, `?` in
+/// the file name, `**` for any depth of directories) into inputs. A
+/// relative name that two roots share is replaced by the full path.
+pub fn discover(inputs: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, String)>) {
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for root in inputs {
+        if root.is_dir() {
+            let mut files = Vec::new();
+            walk(root, &mut files);
+            files.sort();
+            for f in files {
+                let rel = f
+                    .strip_prefix(root)
+                    .unwrap_or(&f)
+                    .to_string_lossy()
+                    .into_owned();
+                out.push(Input { path: f, rel });
+            }
+        } else if root.is_file() {
+            let rel = root.file_name().map_or_else(
+                || root.to_string_lossy().into_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            out.push(Input {
+                path: root.clone(),
+                rel,
+            });
+        } else if let Some(found) = glob(root) {
+            if found.is_empty() {
+                missing.push((root.clone(), "no file matches the pattern".to_string()));
+            }
+            out.extend(found);
+        } else {
+            missing.push((root.clone(), "no such file or directory".to_string()));
+        }
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for i in &out {
+        *seen.entry(i.rel.clone()).or_default() += 1;
+    }
+    for i in &mut out {
+        if seen.get(&i.rel).is_some_and(|&n| n > 1) {
+            i.rel = i.path.to_string_lossy().into_owned();
+        }
+    }
+    (out, missing)
+}
+
+/// Expand a pattern whose wildcards are in the file name, optionally after
+/// a `**` directory (any depth). `None` if it has no wildcard.
+fn glob(pattern: &Path) -> Option<Vec<Input>> {
+    let text = pattern.to_string_lossy();
+    if !text.contains(['*', '?']) {
+        return None;
+    }
+    let name = pattern.file_name()?.to_string_lossy().into_owned();
+    let mut dir = pattern.parent().unwrap_or(Path::new("")).to_path_buf();
+    let recursive = dir.file_name().is_some_and(|d| d == "**");
+    if recursive {
+        dir = dir.parent().unwrap_or(Path::new("")).to_path_buf();
+    }
+    let base = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    let mut files = Vec::new();
+    if recursive {
+        walk(&base, &mut files);
+    } else if let Ok(rd) = std::fs::read_dir(&base) {
+        files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_file()));
+    }
+    files.sort();
+    Some(
+        files
+            .into_iter()
+            .filter(|f| {
+                f.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| crate::analyzer::wildcard(&name, n))
+            })
+            .map(|f| Input {
+                rel: f
+                    .strip_prefix(&base)
+                    .unwrap_or(&f)
+                    .to_string_lossy()
+                    .into_owned(),
+                path: f,
+            })
+            .collect(),
+    )
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+}
+
+/// What happened to one input.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputReport {
+    pub path: String,
+    pub capture: String,
+    /// The dataset-wide number of its capture job (high bits of flow ids).
+    pub capture_index: u32,
+    pub size_bytes: u64,
+    pub mtime_unix_s: i64,
+    pub packets: u64,
+    /// Flows that started in this input.
+    pub flows: u64,
+    pub anomalies: u64,
+    /// Why the input could not be (fully) read.
+    pub error: Option<String>,
+    /// Files written for its job, relative to the dataset root.
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    /// Already converted with the same settings by an earlier run.
+    #[serde(default)]
+    pub skipped: bool,
+}
+
+/// Counters of one run, summed over its jobs (skipped ones excluded).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunTotals {
+    pub packets_filtered_expr: u64,
+    pub packets_non_ip: u64,
+    pub fragments: u64,
+    pub flows_evicted: u64,
+    pub flows_ended_idle: u64,
+    pub max_active_flows: u64,
+    pub packet_rows: u64,
+}
+
+/// The dataset manifest (`manifest.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub tool: String,
+    pub version: String,
+    pub settings: serde_json::Value,
+    pub inputs: Vec<InputReport>,
+    pub bytes: u64,
+    pub packets: u64,
+    pub flows: u64,
+    pub inputs_with_errors: u64,
+    pub inputs_skipped: u64,
+    pub totals: RunTotals,
+    pub elapsed_s: f64,
+}
+
+/// Why a conversion could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{dir} holds a dataset written with other settings ({file}); use --overwrite to start afresh")]
+    SettingsDiffer { dir: String, file: String },
+    #[error("--stitch needs inputs that can be memory-mapped or streamed in order: {0}")]
+    Stitch(String),
+}
+
+/// A done marker: one finished job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DoneMarker {
+    settings: serde_json::Value,
+    capture_index: u32,
+    reports: Vec<InputReport>,
+}
+
+/// One unit of work: one input, or every input when stitching.
+pub(crate) struct Job {
+    pub index: u32,
+    pub inputs: Vec<Input>,
+    pub bytes: u64,
+}
+
+const MARKER_DIR: &str = ".wa1kpcap/done";
+
+/// Convert `inputs` into `out_dir`. Jobs already converted there with the
+/// same settings are skipped unless `opts.overwrite`, which removes the
+/// existing dataset first.
+pub fn convert(
+    analyzer: &Analyzer,
+    inputs: &[Input],
+    out_dir: &Path,
+    opts: &ConvertOptions,
+) -> Result<Manifest, ConvertError> {
+    let started = std::time::Instant::now();
+    let mut opts = opts.clone();
+    opts.threads = opts.threads.max(1);
+    opts.raw_bytes &= opts.packets;
+    if opts.overwrite {
+        for d in ["flows", "packets", ".wa1kpcap"] {
+            let p = out_dir.join(d);
+            if p.exists() {
+                std::fs::remove_dir_all(&p)?;
+            }
+        }
+        let _ = std::fs::remove_file(out_dir.join("manifest.json"));
+    }
+    std::fs::create_dir_all(out_dir.join(MARKER_DIR))?;
+    let settings = settings_json(analyzer, &opts);
+    let done = read_markers(out_dir, &settings)?;
+    let jobs = plan(inputs, &done, opts.stitch);
+    let live: HashSet<u32> = done.values().map(|m| m.capture_index).collect();
+    output::remove_unfinished(out_dir, &live)?;
+
+    let mut reports: Vec<(u32, Vec<InputReport>)> = Vec::new();
+    let mut to_run = Vec::new();
+    for job in jobs {
+        match reusable(&done, &job) {
+            Some(r) => reports.push((job.index, r)),
+            None => to_run.push(job),
+        }
+    }
+    if let Some(p) = &opts.progress {
+        p.set_total(to_run.iter().map(|j| j.bytes).sum(), to_run.len() as u64);
+    }
+    let ctx = output::OutputCtx::new(out_dir, &opts, &settings);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(std::io::Error::other)?;
+    let (big, small): (Vec<Job>, Vec<Job>) = to_run
+        .into_iter()
+        .partition(|j| j.bytes >= opts.parallel_min_bytes || opts.stitch);
+    let mut totals = RunTotals::default();
+    let mut results: Vec<pipeline::JobResult> = Vec::new();
+    for job in &big {
+        results.push(pipeline::run_job(analyzer, &ctx, &opts, job, opts.threads));
+    }
+    results.extend(pool.install(|| {
+        small
+            .par_iter()
+            .map(|job| pipeline::run_job(analyzer, &ctx, &opts, job, 1))
+            .collect::<Vec<_>>()
+    }));
+    for r in results {
+        totals.packets_filtered_expr += r.summary.packets_filtered_expr;
+        totals.packets_non_ip += r.summary.packets_non_ip;
+        totals.fragments += r.summary.fragments;
+        totals.flows_evicted += r.summary.table.flows_evicted;
+        totals.flows_ended_idle += r.summary.table.flows_ended_idle;
+        totals.max_active_flows = totals
+            .max_active_flows
+            .max(r.summary.table.max_active_flows);
+        totals.packet_rows += r.packet_rows;
+        if r.committed {
+            let marker = DoneMarker {
+                settings: settings.clone(),
+                capture_index: r.index,
+                reports: r.reports.clone(),
+            };
+            write_atomically(
+                &marker_path(out_dir, r.index),
+                &serde_json::to_vec_pretty(&marker).map_err(std::io::Error::other)?,
+            )?;
+        }
+        reports.push((r.index, r.reports));
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    let inputs: Vec<InputReport> = reports.into_iter().flat_map(|(_, r)| r).collect();
+    let manifest = Manifest {
+        tool: "wa1kpcap".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        settings,
+        bytes: inputs.iter().map(|r| r.size_bytes).sum(),
+        packets: inputs.iter().map(|r| r.packets).sum(),
+        flows: inputs.iter().map(|r| r.flows).sum(),
+        inputs_with_errors: inputs.iter().filter(|r| r.error.is_some()).count() as u64,
+        inputs_skipped: inputs.iter().filter(|r| r.skipped).count() as u64,
+        inputs,
+        totals,
+        elapsed_s: started.elapsed().as_secs_f64(),
+    };
+    write_atomically(
+        &out_dir.join("manifest.json"),
+        &serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?,
+    )?;
+    Ok(manifest)
+}
+
+fn marker_path(out_dir: &Path, index: u32) -> PathBuf {
+    out_dir.join(MARKER_DIR).join(format!("{index:06}.json"))
+}
+
+/// Finished jobs by their first input's capture name; an error if one was
+/// written with other settings.
+fn read_markers(
+    out_dir: &Path,
+    settings: &serde_json::Value,
+) -> Result<HashMap<String, DoneMarker>, ConvertError> {
+    let mut out = HashMap::new();
+    let dir = out_dir.join(MARKER_DIR);
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Ok(out);
+    };
+    for e in rd.flatten() {
+        let path = e.path();
+        if path.extension().and_then(|x| x.to_str()) != Some("json") {
+            continue;
+        }
+        let Some(m) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<DoneMarker>(&b).ok())
+        else {
+            continue;
+        };
+        if &m.settings != settings {
+            return Err(ConvertError::SettingsDiffer {
+                dir: out_dir.display().to_string(),
+                file: path.display().to_string(),
+            });
+        }
+        if let Some(first) = m.reports.first() {
+            out.insert(first.capture.clone(), m);
+        }
+    }
+    Ok(out)
+}
+
+/// Group inputs into jobs and number them: a job already done keeps its
+/// number; a new one takes its position in the input list unless that is
+/// taken, then the next free number.
+fn plan(inputs: &[Input], done: &HashMap<String, DoneMarker>, stitch: bool) -> Vec<Job> {
+    let groups: Vec<Vec<Input>> = if stitch {
+        if inputs.is_empty() {
+            vec![]
+        } else {
+            vec![inputs.to_vec()]
+        }
+    } else {
+        inputs.iter().map(|i| vec![i.clone()]).collect()
+    };
+    let mut used: HashSet<u32> = done.values().map(|m| m.capture_index).collect();
+    let mut next_free = 0u32;
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(pos, inputs)| {
+            let index = match done.get(&inputs[0].rel) {
+                Some(m) => m.capture_index,
+                None => {
+                    let mut idx = pos as u32;
+                    if used.contains(&idx) {
+                        while used.contains(&next_free) {
+                            next_free += 1;
+                        }
+                        idx = next_free;
+                    }
+                    used.insert(idx);
+                    idx
+                }
+            };
+            let bytes = inputs
+                .iter()
+                .map(|i| std::fs::metadata(&i.path).map_or(0, |m| m.len()))
+                .sum();
+            Job {
+                index,
+                inputs,
+                bytes,
+            }
+        })
+        .collect()
+}
+
+/// Size and mtime (whole seconds) of a file.
+pub(crate) fn size_mtime(path: &Path) -> (u64, i64) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return (0, 0);
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    (meta.len(), mtime)
+}
+
+/// The earlier reports of `job`, if it finished with these same inputs
+/// unchanged (same names, sizes and mtimes).
+fn reusable(done: &HashMap<String, DoneMarker>, job: &Job) -> Option<Vec<InputReport>> {
+    let m = done.get(&job.inputs[0].rel)?;
+    if m.reports.len() != job.inputs.len() {
+        return None;
+    }
+    for (r, i) in m.reports.iter().zip(&job.inputs) {
+        let (size, mtime) = size_mtime(&i.path);
+        if r.capture != i.rel || r.size_bytes != size || r.mtime_unix_s != mtime {
+            return None;
+        }
+    }
+    Some(
+        m.reports
+            .iter()
+            .zip(&job.inputs)
+            .map(|(r, i)| {
+                let mut r = r.clone();
+                r.path = i.path.display().to_string();
+                r.skipped = true;
+                r
+            })
+            .collect(),
+    )
+}
+
+/// What decides the content of the dataset: a resumed run must match.
+fn settings_json(a: &Analyzer, o: &ConvertOptions) -> serde_json::Value {
+    let c = a.config();
+    serde_json::json!({
+        "udp_timeout": c.udp_timeout_s,
+        "tcp_cleanup_timeout": c.tcp_cleanup_timeout_s,
+        "tcp_close_delay": c.tcp_close_delay_s,
+        "filter_ack": c.filter_ack,
+        "filter_rst": c.filter_rst,
+        "filter_retrans": c.filter_retrans,
+        "compute_statistics": c.compute_statistics,
+        "enable_reassembly": c.enable_reassembly,
+        "max_sequence_len": c.max_sequence_len,
+        "max_flows": c.max_flows,
+        "max_memory_bytes": o.max_memory_bytes,
+        "filter": o.filter.as_ref().map(|f| f.expr().to_string()),
+        "format": o.format,
+        "partition_by": o.partition_by,
+        "packets": o.packets,
+        "raw_bytes": o.raw_bytes,
+        "stitch": o.stitch,
+    })
+}
+
+/// Write a small file so that it appears whole or not at all.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

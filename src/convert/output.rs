@@ -1,0 +1,504 @@
+//! Where rows go: per worker, finished flows (and counted packets) are
+//! collected per partition into record batches and written to that
+//! partition's file; files are staged, and the job commits them together.
+//!
+//! Layout: `<table>/[<partition>/]part-<capture index>-<worker>-<n>.<ext>`,
+//! Hive style partitions (`date=2024-05-01`, `date=…/hour=13`,
+//! `capture=<percent-encoded path>`), whose values are not repeated inside
+//! the files (Hive readers add them as columns). Memory per worker is
+//! bounded: at most [`MAX_OPEN_PARTITIONS`] partitions are open per table
+//! (the least recently used is finished first), each holding one pending
+//! batch and one Parquet row group of at most `ROW_GROUP_BYTES`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+
+use super::ConvertOptions;
+use crate::analyzer::PacketRecord;
+use crate::flow::Flow;
+use crate::sink::{
+    flow_columns, flows_schema, flows_to_batch, packets_schema, ColumnSpec, FlowRow, Format,
+    PacketBatch, PacketRow, Staged, TableFile, WriteError,
+};
+
+/// Flows per record batch handed to a file.
+const FLOW_BATCH_ROWS: usize = 1024;
+/// Packets per record batch handed to a file.
+const PACKET_BATCH_ROWS: usize = 16 * 1024;
+/// Flows per Parquet row group (unless `ROW_GROUP_BYTES` comes first).
+const FLOW_ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Packets per Parquet row group (unless `ROW_GROUP_BYTES` comes first).
+const PACKET_ROW_GROUP_ROWS: usize = 1024 * 1024;
+/// Open partition files per table and worker.
+pub const MAX_OPEN_PARTITIONS: usize = 16;
+
+/// How the dataset's directories split the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartitionBy {
+    None,
+    /// `date=YYYY-MM-DD` of the flow's start (a packet's own time), UTC.
+    Date,
+    /// `date=YYYY-MM-DD/hour=HH`, UTC.
+    Hour,
+    /// `capture=<path relative to its input root>`, percent-encoded.
+    Capture,
+}
+
+/// What every worker of a run shares.
+pub struct OutputCtx {
+    pub out_dir: PathBuf,
+    pub format: Format,
+    pub partition_by: PartitionBy,
+    pub packets: bool,
+    pub raw_bytes: bool,
+    pub columns: Arc<Vec<ColumnSpec>>,
+    pub flows_schema: SchemaRef,
+    pub packets_schema: SchemaRef,
+    settings: String,
+}
+
+impl OutputCtx {
+    pub fn new(out_dir: &Path, o: &ConvertOptions, settings: &serde_json::Value) -> OutputCtx {
+        let columns = Arc::new(flow_columns());
+        OutputCtx {
+            out_dir: out_dir.to_path_buf(),
+            format: o.format,
+            partition_by: o.partition_by,
+            packets: o.packets,
+            raw_bytes: o.raw_bytes,
+            flows_schema: flows_schema(&columns),
+            packets_schema: packets_schema(o.raw_bytes),
+            columns,
+            settings: settings.to_string(),
+        }
+    }
+}
+
+/// Percent-encode a Hive partition value (what Hive, Spark and pyarrow
+/// decode): everything but unreserved characters.
+pub fn escape_partition_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The partition directory of a row at `ts_ns` from `capture`.
+fn partition_dir(by: PartitionBy, ts_ns: i64, capture: &str) -> String {
+    let day_hour = || {
+        let secs = ts_ns.div_euclid(1_000_000_000);
+        chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
+    };
+    match by {
+        PartitionBy::None => String::new(),
+        PartitionBy::Date => format!("date={}", day_hour().format("%Y-%m-%d")),
+        PartitionBy::Hour => {
+            let t = day_hour();
+            format!("date={}/hour={}", t.format("%Y-%m-%d"), t.format("%H"))
+        }
+        PartitionBy::Capture => format!("capture={}", escape_partition_value(capture)),
+    }
+}
+
+/// Rows of one table of one partition waiting for a batch, and its file.
+struct Part<P> {
+    pending: P,
+    file: Option<TableFile>,
+    last_used: u64,
+}
+
+/// One table's open partitions for one worker.
+struct Table<P> {
+    parts: HashMap<String, Part<P>>,
+    clock: u64,
+}
+
+impl<P> Table<P> {
+    fn new() -> Table<P> {
+        Table {
+            parts: HashMap::new(),
+            clock: 0,
+        }
+    }
+}
+
+/// One worker's writer for one job.
+pub struct WorkerOutput<'c> {
+    ctx: &'c OutputCtx,
+    capture_index: u32,
+    worker: u8,
+    /// Capture names of the job's inputs, and the first flow ordinal of each
+    /// (a flow belongs to the input in which it started).
+    captures: Vec<String>,
+    first_ord: Vec<u64>,
+    flows: Table<Vec<Flow>>,
+    packets: Table<PacketBatch>,
+    next_file: u32,
+    staged: Vec<Staged>,
+    pub error: Option<String>,
+    /// Flows written, by input.
+    pub flows_per_input: Vec<u64>,
+    pub packet_rows: u64,
+}
+
+impl<'c> WorkerOutput<'c> {
+    pub fn new(
+        ctx: &'c OutputCtx,
+        capture_index: u32,
+        worker: u8,
+        captures: Vec<String>,
+    ) -> WorkerOutput<'c> {
+        let n = captures.len();
+        WorkerOutput {
+            ctx,
+            capture_index,
+            worker,
+            captures,
+            first_ord: vec![u64::MAX; n],
+            flows: Table::new(),
+            packets: Table::new(),
+            next_file: 0,
+            staged: Vec::new(),
+            error: None,
+            flows_per_input: vec![0; n],
+            packet_rows: 0,
+        }
+    }
+
+    /// Input `i` of the job begins; its flows start at ordinal `next_ord`.
+    /// Inputs this worker got no packet of (between the last begun and `i`)
+    /// start there too, so the starts stay sorted.
+    pub fn begin_input(&mut self, i: usize, next_ord: u64) {
+        for o in self.first_ord.iter_mut().take(i + 1) {
+            if *o == u64::MAX {
+                *o = next_ord;
+            }
+        }
+    }
+
+    /// Dataset-unique id: capture index (23 bits), worker (8), ordinal (32).
+    pub fn flow_id(&self, ord: u64) -> i64 {
+        (i64::from(self.capture_index) << 40)
+            | (i64::from(self.worker) << 32)
+            | (ord & 0xFFFF_FFFF) as i64
+    }
+
+    fn input_of(&self, ord: u64) -> usize {
+        self.first_ord
+            .partition_point(|&first| first <= ord)
+            .saturating_sub(1)
+    }
+
+    pub fn flow(&mut self, flow: Flow) {
+        let input = self.input_of(flow.ord);
+        self.flows_per_input[input] += 1;
+        let dir = partition_dir(self.ctx.partition_by, flow.start_ns, &self.captures[input]);
+        let ready = {
+            let part = self.part_flows(&dir);
+            part.pending.push(flow);
+            part.pending.len() >= FLOW_BATCH_ROWS
+        };
+        if ready {
+            self.flush_flows(&dir);
+        }
+    }
+
+    pub fn packet(
+        &mut self,
+        input: usize,
+        frame_number: u64,
+        caplen: u32,
+        raw: &[u8],
+        r: &PacketRecord,
+    ) {
+        let capture = &self.captures[input];
+        let dir = partition_dir(self.ctx.partition_by, r.ts_ns, capture);
+        let row = PacketRow {
+            flow_id: self.flow_id(r.flow_ord),
+            capture,
+            frame_number,
+            caplen,
+            record: r,
+            raw,
+        };
+        // Borrow juggling: the row borrows self.captures.
+        let (ready, n) = {
+            let ctx = self.ctx;
+            let clock = {
+                self.packets.clock += 1;
+                self.packets.clock
+            };
+            let part = self
+                .packets
+                .parts
+                .entry(dir.clone())
+                .or_insert_with(|| Part {
+                    pending: PacketBatch::new(ctx.packets_schema.clone(), ctx.raw_bytes),
+                    file: None,
+                    last_used: clock,
+                });
+            part.last_used = clock;
+            part.pending.push(&row);
+            (
+                part.pending.len() >= PACKET_BATCH_ROWS,
+                self.packets.parts.len(),
+            )
+        };
+        self.packet_rows += 1;
+        if ready {
+            self.flush_packets(&dir);
+        }
+        if n > MAX_OPEN_PARTITIONS {
+            self.close_lru_packets(&dir);
+        }
+    }
+
+    fn part_flows(&mut self, dir: &str) -> &mut Part<Vec<Flow>> {
+        if !self.flows.parts.contains_key(dir) && self.flows.parts.len() >= MAX_OPEN_PARTITIONS {
+            self.close_lru_flows();
+        }
+        self.flows.clock += 1;
+        let clock = self.flows.clock;
+        let part = self
+            .flows
+            .parts
+            .entry(dir.to_string())
+            .or_insert_with(|| Part {
+                pending: Vec::with_capacity(FLOW_BATCH_ROWS),
+                file: None,
+                last_used: clock,
+            });
+        part.last_used = clock;
+        part
+    }
+
+    fn file_path(&mut self, table: &str, dir: &str) -> PathBuf {
+        let name = format!(
+            "part-{:06}-{:02}-{:04}.{}",
+            self.capture_index,
+            self.worker,
+            self.next_file,
+            self.ctx.format.extension()
+        );
+        self.next_file += 1;
+        let mut p = self.ctx.out_dir.join(table);
+        if !dir.is_empty() {
+            p = p.join(dir);
+        }
+        p.join(name)
+    }
+
+    fn metadata(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "wa1kpcap.version".into(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+            ("wa1kpcap.settings".into(), self.ctx.settings.clone()),
+            (
+                "wa1kpcap.captures".into(),
+                serde_json::to_string(&self.captures).unwrap_or_default(),
+            ),
+            (
+                "wa1kpcap.capture_index".into(),
+                self.capture_index.to_string(),
+            ),
+        ]
+    }
+
+    /// Write `batch` to the partition's file, opening it if needed.
+    fn write_batch(
+        &mut self,
+        table: &'static str,
+        dir: &str,
+        batch: Result<RecordBatch, arrow::error::ArrowError>,
+        file: Option<TableFile>,
+    ) -> Option<TableFile> {
+        if self.error.is_some() {
+            return file;
+        }
+        let result = (|| -> Result<TableFile, WriteError> {
+            let batch = batch?;
+            let mut f = match file {
+                Some(f) => f,
+                None => {
+                    let (schema, rows) = if table == "flows" {
+                        (self.ctx.flows_schema.clone(), FLOW_ROW_GROUP_ROWS)
+                    } else {
+                        (self.ctx.packets_schema.clone(), PACKET_ROW_GROUP_ROWS)
+                    };
+                    let path = self.file_path(table, dir);
+                    TableFile::create(&path, schema, self.ctx.format, self.metadata(), rows)?
+                }
+            };
+            f.write(&batch)?;
+            Ok(f)
+        })();
+        match result {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.error = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    fn flush_flows(&mut self, dir: &str) {
+        let Some(mut part) = self.flows.parts.remove(dir) else {
+            return;
+        };
+        if !part.pending.is_empty() {
+            let batch = {
+                let rows: Vec<FlowRow<'_>> = part
+                    .pending
+                    .iter()
+                    .map(|f| FlowRow {
+                        flow: f,
+                        flow_id: self.flow_id(f.ord),
+                        capture: &self.captures[self.input_of(f.ord)],
+                    })
+                    .collect();
+                flows_to_batch(&self.ctx.columns, &self.ctx.flows_schema, &rows)
+            };
+            part.pending.clear();
+            part.file = self.write_batch("flows", dir, batch, part.file.take());
+        }
+        self.flows.parts.insert(dir.to_string(), part);
+    }
+
+    fn flush_packets(&mut self, dir: &str) {
+        let Some(mut part) = self.packets.parts.remove(dir) else {
+            return;
+        };
+        if !part.pending.is_empty() {
+            let batch = part.pending.finish();
+            part.file = self.write_batch("packets", dir, batch, part.file.take());
+        }
+        self.packets.parts.insert(dir.to_string(), part);
+    }
+
+    fn stage(&mut self, file: Option<TableFile>) {
+        if let Some(f) = file {
+            match f.finish() {
+                Ok(s) => self.staged.push(s),
+                Err(e) => {
+                    if self.error.is_none() {
+                        self.error = Some(e.to_string());
+                    }
+                }
+            }
+        }
+    }
+
+    fn close_lru_flows(&mut self) {
+        let Some(dir) = lru(&self.flows) else { return };
+        self.flush_flows(&dir);
+        if let Some(part) = self.flows.parts.remove(&dir) {
+            self.stage(part.file);
+        }
+    }
+
+    fn close_lru_packets(&mut self, keep: &str) {
+        let Some(dir) = self
+            .packets
+            .parts
+            .iter()
+            .filter(|(d, _)| d.as_str() != keep)
+            .min_by_key(|(_, p)| p.last_used)
+            .map(|(d, _)| d.clone())
+        else {
+            return;
+        };
+        self.flush_packets(&dir);
+        if let Some(part) = self.packets.parts.remove(&dir) {
+            self.stage(part.file);
+        }
+    }
+
+    /// Flush everything; the files are staged, not yet visible.
+    pub fn finish(mut self) -> WorkerDone {
+        let dirs: Vec<String> = self.flows.parts.keys().cloned().collect();
+        for d in dirs {
+            self.flush_flows(&d);
+            if let Some(p) = self.flows.parts.remove(&d) {
+                self.stage(p.file);
+            }
+        }
+        let dirs: Vec<String> = self.packets.parts.keys().cloned().collect();
+        for d in dirs {
+            self.flush_packets(&d);
+            if let Some(p) = self.packets.parts.remove(&d) {
+                self.stage(p.file);
+            }
+        }
+        WorkerDone {
+            staged: std::mem::take(&mut self.staged),
+            error: self.error.take(),
+            flows_per_input: std::mem::take(&mut self.flows_per_input),
+            packet_rows: self.packet_rows,
+        }
+    }
+}
+
+fn lru<P>(t: &Table<P>) -> Option<String> {
+    t.parts
+        .iter()
+        .min_by_key(|(_, p)| p.last_used)
+        .map(|(d, _)| d.clone())
+}
+
+/// What a worker's output left: staged files and counts.
+pub struct WorkerDone {
+    pub staged: Vec<Staged>,
+    pub error: Option<String>,
+    pub flows_per_input: Vec<u64>,
+    pub packet_rows: u64,
+}
+
+/// Remove data files of jobs that have no done marker (a run was killed
+/// after committing some of a job's files) and stale hidden temporaries.
+pub fn remove_unfinished(out_dir: &Path, live: &HashSet<u32>) -> std::io::Result<()> {
+    for table in ["flows", "packets"] {
+        let mut files = Vec::new();
+        collect_files(&out_dir.join(table), &mut files);
+        for f in files {
+            let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let stale_tmp = name.starts_with('.') && name.ends_with(".tmp");
+            let orphan = name
+                .strip_prefix("part-")
+                .and_then(|r| r.split('-').next())
+                .and_then(|i| i.parse::<u32>().ok())
+                .is_some_and(|i| !live.contains(&i));
+            if stale_tmp || orphan {
+                std::fs::remove_file(&f)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}

@@ -1,0 +1,529 @@
+//! The pipeline of one job: a reader walks the memory-mapped inputs, decodes
+//! each packet just far enough to pick its worker by a symmetric hash of the
+//! (innermost) IP address pair — both directions and every fragment of a
+//! datagram meet in one worker — and sends batches of packet references
+//! over bounded crossbeam channels to per-core workers; each worker runs its
+//! own engine (decode → defrag → flow table) and output. Batch vectors
+//! travel back to the reader for reuse: no allocation per packet.
+//!
+//! Memory: the reader releases the pages of the map behind the oldest packet
+//! still queued or in a worker's hands, so the resident set holds the
+//! channels' window, not the file. A job with one worker (small or
+//! compressed inputs) runs the same engine inline, with no channel.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+
+use super::output::{OutputCtx, WorkerOutput};
+use super::{size_mtime, ConvertOptions, InputReport, Job};
+use crate::analyzer::{Analyzer, Engine, RunSummary};
+use crate::capture::{Capture, RawPacket, SlicePackets};
+use crate::decode::decode;
+
+/// Packets per batch sent to a worker.
+const BATCH: usize = 1024;
+/// Batches queued per worker: with `BATCH`, the window of the map that
+/// stays resident.
+const QUEUE: usize = 8;
+/// The reader releases pages behind it every this many bytes.
+const RELEASE_EVERY: usize = 16 << 20;
+
+/// Counters a progress display reads while a run goes on.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes_done: AtomicU64,
+    pub packets_done: AtomicU64,
+    pub jobs_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+    pub jobs_total: AtomicU64,
+    pub finished: AtomicBool,
+}
+
+impl Progress {
+    pub(crate) fn set_total(&self, bytes: u64, jobs: u64) {
+        self.bytes_total.store(bytes, Ordering::Relaxed);
+        self.jobs_total.store(jobs, Ordering::Relaxed);
+    }
+
+    fn add(&self, bytes: u64, packets: u64) {
+        self.bytes_done.fetch_add(bytes, Ordering::Relaxed);
+        self.packets_done.fetch_add(packets, Ordering::Relaxed);
+    }
+}
+
+/// The outcome of one job.
+pub(crate) struct JobResult {
+    pub index: u32,
+    pub reports: Vec<InputReport>,
+    pub summary: RunSummary,
+    /// Its files are committed (a done marker may be written).
+    pub committed: bool,
+    pub packet_rows: u64,
+}
+
+/// A batch of one input's packets for one worker.
+struct Batch<'a> {
+    input: usize,
+    packets: Vec<RawPacket<'a>>,
+}
+
+/// Per-worker state while a job runs.
+struct Worker<'c> {
+    engine: Engine,
+    out: WorkerOutput<'c>,
+    input: usize,
+    /// Anomaly total when each input began (per-input deltas).
+    anomalies_at: Vec<u64>,
+    anomalies: Vec<u64>,
+    want_records: bool,
+}
+
+impl<'c> Worker<'c> {
+    fn new(engine: Engine, out: WorkerOutput<'c>, inputs: usize, want_records: bool) -> Self {
+        Worker {
+            engine,
+            out,
+            input: usize::MAX,
+            anomalies_at: vec![0; inputs],
+            anomalies: vec![0; inputs],
+            want_records,
+        }
+    }
+
+    fn begin(&mut self, input: usize) {
+        if input == self.input {
+            return;
+        }
+        self.close_input();
+        self.input = input;
+        self.anomalies_at[input] = self.engine.anomalies_total();
+        self.out.begin_input(input, self.engine.flows_started());
+    }
+
+    fn close_input(&mut self) {
+        if let Some(a) = self.anomalies.get_mut(self.input) {
+            *a += self.engine.anomalies_total() - self.anomalies_at[self.input];
+        }
+    }
+
+    #[inline]
+    fn packet(&mut self, raw: &RawPacket<'_>) {
+        let out = &mut self.out;
+        let rec = self
+            .engine
+            .packet_with(raw, &mut |f| out.flow(f), self.want_records);
+        if let Some(r) = rec {
+            self.out
+                .packet(self.input, raw.frame, raw.data.len() as u32, raw.data, &r);
+        }
+    }
+
+    fn finish(mut self) -> WorkerResult {
+        self.close_input();
+        let out = &mut self.out;
+        let summary = self.engine.finish(&mut |f| out.flow(f));
+        WorkerResult {
+            summary,
+            done: self.out.finish(),
+            anomalies: self.anomalies,
+        }
+    }
+}
+
+struct WorkerResult {
+    summary: RunSummary,
+    done: super::output::WorkerDone,
+    anomalies: Vec<u64>,
+}
+
+/// Symmetric hash of a packet's innermost IP pair (0 without IP).
+#[inline]
+fn pair_hash(raw: &RawPacket<'_>) -> u64 {
+    let p = decode(raw.linktype, raw.data, raw.wire_len);
+    let Some(ip) = p.ip else { return 0 };
+    let bits = |a: std::net::IpAddr| match a {
+        std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
+        std::net::IpAddr::V6(v) => u128::from(v),
+    };
+    let (a, b) = (bits(ip.src), bits(ip.dst));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let x = lo.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ hi.rotate_left(61);
+    let h = (x as u64) ^ ((x >> 64) as u64);
+    h.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ (h >> 29)
+}
+
+/// Run one job with `workers` workers (1: inline).
+pub(crate) fn run_job(
+    analyzer: &Analyzer,
+    ctx: &OutputCtx,
+    opts: &ConvertOptions,
+    job: &Job,
+    workers: usize,
+) -> JobResult {
+    let mut reports: Vec<InputReport> = job
+        .inputs
+        .iter()
+        .map(|i| {
+            let (size, mtime) = size_mtime(&i.path);
+            InputReport {
+                path: i.path.display().to_string(),
+                capture: i.rel.clone(),
+                capture_index: job.index,
+                size_bytes: size,
+                mtime_unix_s: mtime,
+                packets: 0,
+                flows: 0,
+                anomalies: 0,
+                error: None,
+                outputs: Vec::new(),
+                skipped: false,
+            }
+        })
+        .collect();
+    let captures: Vec<String> = job.inputs.iter().map(|i| i.rel.clone()).collect();
+    let mut opened: Vec<Option<Capture>> = Vec::with_capacity(job.inputs.len());
+    for (i, input) in job.inputs.iter().enumerate() {
+        match Capture::open(&input.path) {
+            Ok(c) => opened.push(Some(c)),
+            Err(e) => {
+                reports[i].error = Some(e.to_string());
+                opened.push(None);
+            }
+        }
+    }
+    let streamed = opened.iter().flatten().any(|c| c.bytes().is_none());
+    let workers = if streamed { 1 } else { workers.clamp(1, 255) };
+    let engine = || {
+        let mut a = analyzer.clone();
+        if let Some(budget) = opts.max_memory_bytes {
+            let per_worker = (budget / workers as u64).saturating_sub(super::WORKER_BUFFER_BYTES);
+            let flows = (per_worker / super::FLOW_BYTES_ESTIMATE).max(16) as usize;
+            let bound = flows.min(a.config().max_flows);
+            a = a.max_flows(bound);
+        }
+        a.engine().with_filter(opts.filter.clone())
+    };
+    let new_worker = |w: usize| {
+        Worker::new(
+            engine(),
+            WorkerOutput::new(ctx, job.index, w as u8, captures.clone()),
+            job.inputs.len(),
+            ctx.packets,
+        )
+    };
+    let progress = opts.progress.as_deref();
+
+    let results: Vec<WorkerResult> = if workers == 1 {
+        let mut w = new_worker(0);
+        for (i, cap) in opened.iter_mut().enumerate() {
+            let Some(cap) = cap else { continue };
+            w.begin(i);
+            let (packets, error) = read_inline(cap, &mut w, progress);
+            reports[i].packets = packets;
+            if reports[i].error.is_none() {
+                reports[i].error = error;
+            }
+        }
+        vec![w.finish()]
+    } else {
+        run_parallel(&opened, workers, &new_worker, &mut reports, progress)
+    };
+
+    let mut summary = RunSummary::default();
+    let mut staged = Vec::new();
+    let mut write_error = None;
+    let mut packet_rows = 0;
+    for r in results {
+        summary.merge(&r.summary);
+        for (i, n) in r.done.flows_per_input.iter().enumerate() {
+            reports[i].flows += n;
+        }
+        for (i, n) in r.anomalies.iter().enumerate() {
+            reports[i].anomalies += n;
+        }
+        packet_rows += r.done.packet_rows;
+        staged.extend(r.done.staged);
+        if write_error.is_none() {
+            write_error = r.done.error;
+        }
+    }
+    // A job is committed only when every input opened and every file was
+    // written: its files then appear together.
+    let opened_all = opened.iter().all(Option::is_some);
+    let mut committed = false;
+    if let Some(e) = write_error {
+        for r in &mut reports {
+            r.error.get_or_insert_with(|| e.clone());
+        }
+    } else if opened_all {
+        let mut outputs = Vec::new();
+        let mut failed = None;
+        for s in staged {
+            match s.commit() {
+                Ok(p) => outputs.push(
+                    p.strip_prefix(&ctx.out_dir)
+                        .unwrap_or(&p)
+                        .to_string_lossy()
+                        .into_owned(),
+                ),
+                Err(e) => failed = Some(e.to_string()),
+            }
+        }
+        outputs.sort();
+        committed = failed.is_none();
+        for r in &mut reports {
+            r.outputs.clone_from(&outputs);
+            if let Some(e) = &failed {
+                r.error.get_or_insert_with(|| e.clone());
+            }
+        }
+    }
+    if let Some(p) = progress {
+        p.jobs_done.fetch_add(1, Ordering::Relaxed);
+    }
+    JobResult {
+        index: job.index,
+        reports,
+        summary,
+        committed,
+        packet_rows,
+    }
+}
+
+/// One worker, no channel: read and analyse in this thread.
+fn read_inline(
+    cap: &mut Capture,
+    w: &mut Worker<'_>,
+    progress: Option<&Progress>,
+) -> (u64, Option<String>) {
+    if let Some(bytes) = cap.bytes() {
+        let base = bytes.as_ptr() as usize;
+        let mut it = match SlicePackets::new(bytes) {
+            Ok(it) => it,
+            Err(e) => return (0, Some(e.to_string())),
+        };
+        let (mut packets, mut released, mut reported, mut last) = (0u64, 0usize, 0usize, 0u64);
+        for raw in it.by_ref() {
+            w.packet(&raw);
+            packets += 1;
+            if packets & 4095 == 0 {
+                let pos = raw.data.as_ptr() as usize - base;
+                if let Some(p) = progress {
+                    p.add((pos - reported) as u64, packets - last);
+                    reported = pos;
+                    last = packets;
+                }
+                if pos - released >= RELEASE_EVERY {
+                    cap.release(released, pos);
+                    released = pos;
+                }
+            }
+        }
+        let error = it.take_error().map(|e| e.to_string());
+        if let Some(p) = progress {
+            p.add((bytes.len() - reported) as u64, packets - last);
+        }
+        cap.release(released, bytes.len());
+        return (packets, error);
+    }
+    let mut packets = 0u64;
+    let outcome = cap.for_each_packet(|raw| {
+        w.packet(raw);
+        packets += 1;
+        if packets & 4095 == 0 {
+            if let Some(p) = progress {
+                p.add(0, 4096);
+            }
+        }
+    });
+    match outcome {
+        Ok(o) => (o.packets, o.error.map(|e| e.to_string())),
+        Err(e) => (packets, Some(e.to_string())),
+    }
+}
+
+/// Where the oldest packet a batch holds lies: (input, byte offset).
+type Mark = (usize, usize);
+
+/// Reader in this thread, `n` workers in scoped threads.
+fn run_parallel<'c>(
+    opened: &[Option<Capture>],
+    n: usize,
+    new_worker: &(dyn Fn(usize) -> Worker<'c> + Sync),
+    reports: &mut [InputReport],
+    progress: Option<&Progress>,
+) -> Vec<WorkerResult> {
+    std::thread::scope(|s| {
+        let (recycle_tx, recycle_rx) = unbounded::<Vec<RawPacket<'_>>>();
+        let done: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
+        let mut txs: Vec<Sender<Batch<'_>>> = Vec::with_capacity(n);
+        let mut handles = Vec::with_capacity(n);
+        for w in 0..n {
+            let (tx, rx): (Sender<Batch<'_>>, Receiver<Batch<'_>>) = bounded(QUEUE);
+            txs.push(tx);
+            let recycle = recycle_tx.clone();
+            let done = done.clone();
+            handles.push(s.spawn(move || {
+                let mut worker = new_worker(w);
+                for mut batch in rx {
+                    worker.begin(batch.input);
+                    for raw in &batch.packets {
+                        worker.packet(raw);
+                    }
+                    batch.packets.clear();
+                    done[w].fetch_add(1, Ordering::Release);
+                    let _ = recycle.send(batch.packets);
+                }
+                worker.finish()
+            }));
+        }
+        drop(recycle_tx);
+        let mut reader = Reader {
+            txs,
+            recycle: recycle_rx,
+            pending: (0..n).map(|_| Vec::with_capacity(BATCH)).collect(),
+            pending_mark: vec![None; n],
+            inflight: (0..n).map(|_| VecDeque::new()).collect(),
+            sent: vec![0; n],
+            done,
+            released: vec![0; opened.len()],
+        };
+        for (i, cap) in opened.iter().enumerate() {
+            let Some(cap) = cap else { continue };
+            let (packets, error) = reader.read_input(i, cap, opened, progress);
+            reports[i].packets = packets;
+            if reports[i].error.is_none() {
+                reports[i].error = error;
+            }
+        }
+        reader.close();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(p) => std::panic::resume_unwind(p),
+            })
+            .collect()
+    })
+}
+
+struct Reader<'a> {
+    txs: Vec<Sender<Batch<'a>>>,
+    recycle: Receiver<Vec<RawPacket<'a>>>,
+    pending: Vec<Vec<RawPacket<'a>>>,
+    pending_mark: Vec<Option<Mark>>,
+    /// Per worker: (batch number, oldest packet) of batches sent, not done.
+    inflight: Vec<VecDeque<(u64, Mark)>>,
+    sent: Vec<u64>,
+    done: Arc<Vec<AtomicU64>>,
+    /// Per input: bytes released so far.
+    released: Vec<usize>,
+}
+
+impl<'a> Reader<'a> {
+    fn read_input(
+        &mut self,
+        i: usize,
+        cap: &'a Capture,
+        all: &'a [Option<Capture>],
+        progress: Option<&Progress>,
+    ) -> (u64, Option<String>) {
+        let Some(bytes) = cap.bytes() else {
+            return (0, Some("not memory-mapped".into()));
+        };
+        let base = bytes.as_ptr() as usize;
+        let mut it = match SlicePackets::new(bytes) {
+            Ok(it) => it,
+            Err(e) => return (0, Some(e.to_string())),
+        };
+        let n = self.txs.len() as u64;
+        let (mut packets, mut reported, mut last, mut checked) = (0u64, 0usize, 0u64, 0usize);
+        for raw in it.by_ref() {
+            let w = ((u128::from(pair_hash(&raw)) * u128::from(n)) >> 64) as usize;
+            let pos = raw.data.as_ptr() as usize - base;
+            if self.pending[w].is_empty() {
+                self.pending_mark[w] = Some((i, pos));
+            }
+            self.pending[w].push(raw);
+            if self.pending[w].len() >= BATCH {
+                self.send(w, i);
+            }
+            packets += 1;
+            if packets & 4095 == 0 {
+                if let Some(p) = progress {
+                    p.add((pos - reported) as u64, packets - last);
+                    reported = pos;
+                    last = packets;
+                }
+                if pos - checked >= RELEASE_EVERY {
+                    checked = pos;
+                    self.release(all, (i, pos));
+                }
+            }
+        }
+        // Batches never mix inputs: the workers learn input boundaries.
+        for w in 0..self.txs.len() {
+            self.send(w, i);
+        }
+        if let Some(p) = progress {
+            p.add((bytes.len() - reported) as u64, packets - last);
+        }
+        (packets, it.take_error().map(|e| e.to_string()))
+    }
+
+    fn send(&mut self, w: usize, input: usize) {
+        if self.pending[w].is_empty() {
+            return;
+        }
+        let fresh = self
+            .recycle
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let packets = std::mem::replace(&mut self.pending[w], fresh);
+        self.sent[w] += 1;
+        if let Some(m) = self.pending_mark[w].take() {
+            self.inflight[w].push_back((self.sent[w], m));
+        }
+        // A worker gone (it cannot be, short of a panic) drops the batch.
+        let _ = self.txs[w].send(Batch { input, packets });
+    }
+
+    /// Release the pages before the oldest packet still held anywhere.
+    fn release(&mut self, all: &[Option<Capture>], now: Mark) {
+        let mut floor = now;
+        for w in 0..self.txs.len() {
+            let done = self.done[w].load(Ordering::Acquire);
+            while self.inflight[w]
+                .front()
+                .is_some_and(|&(seq, _)| seq <= done)
+            {
+                self.inflight[w].pop_front();
+            }
+            if let Some(&(_, m)) = self.inflight[w].front() {
+                floor = floor.min(m);
+            }
+            if let Some(m) = self.pending_mark[w] {
+                floor = floor.min(m);
+            }
+        }
+        for (i, cap) in all.iter().enumerate().take(floor.0 + 1) {
+            let Some(cap) = cap else { continue };
+            let end = if i < floor.0 {
+                cap.bytes().map_or(0, <[u8]>::len)
+            } else {
+                floor.1
+            };
+            if end > self.released[i] {
+                cap.release(self.released[i], end);
+                self.released[i] = end;
+            }
+        }
+    }
+
+    fn close(self) {
+        drop(self.txs);
+    }
+}
