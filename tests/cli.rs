@@ -79,3 +79,225 @@ fn demo_runs_the_main_job_on_the_built_in_sample() {
         .expect(&text);
     assert!(tls.contains(" 20 ") && tls.ends_with("fin"), "{tls}");
 }
+
+/// (flow_id, packet_count, pkt_mean bits) of every flow of a dataset, sorted;
+/// panics if a visible Parquet file is not a whole one.
+fn dataset_rows(flows: &std::path::Path) -> Vec<(i64, i64, u64)> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{Float64Type, Int64Type};
+    let mut out = Vec::new();
+    let mut stack = vec![flows.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "parquet") {
+                continue;
+            }
+            let file = std::fs::File::open(&p).unwrap();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap_or_else(|e| panic!("{} is not a whole Parquet file: {e}", p.display()))
+                    .build()
+                    .unwrap();
+            for b in reader {
+                let b = b.unwrap();
+                let id = b
+                    .column_by_name("flow_id")
+                    .unwrap()
+                    .as_primitive::<Int64Type>();
+                let n = b
+                    .column_by_name("packet_count")
+                    .unwrap()
+                    .as_primitive::<Int64Type>();
+                let mean = b
+                    .column_by_name("pkt_mean")
+                    .unwrap()
+                    .as_primitive::<Float64Type>();
+                for i in 0..b.num_rows() {
+                    out.push((id.value(i), n.value(i), mean.value(i).to_bits()));
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn convert_killed_midway_resumes_to_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let traffic = wa1kpcap::sample::traffic_pcap(1200).unwrap();
+    for k in 0..4 {
+        std::fs::write(inputs.join(format!("t{k}.pcap")), &traffic).unwrap();
+    }
+    let run = |out: &std::path::Path| {
+        bin()
+            .args(["convert", "-q", "--threads", "2", "--packets", "-o"])
+            .arg(out)
+            .arg(&inputs)
+            .spawn()
+            .unwrap()
+    };
+    let clean = dir.path().join("clean");
+    assert!(run(&clean).wait().unwrap().success());
+    let expected = dataset_rows(&clean.join("flows"));
+    assert_eq!(expected.len() % 4, 0);
+
+    // Kill at several moments: whatever is visible is whole, and a re-run
+    // completes the dataset to exactly the clean rows.
+    for delay_ms in [50u64, 250, 600] {
+        let out = dir.path().join(format!("killed-{delay_ms}"));
+        let mut child = run(&out);
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        if out.join("flows").exists() {
+            let partial = dataset_rows(&out.join("flows"));
+            assert!(partial.len() <= expected.len());
+        }
+        let status = run(&out).wait().unwrap();
+        assert!(status.success());
+        assert_eq!(
+            dataset_rows(&out.join("flows")),
+            expected,
+            "after kill at {delay_ms} ms"
+        );
+    }
+}
+
+#[test]
+fn convert_reports_a_bad_file_and_converts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(inputs.join("sub")).unwrap();
+    std::fs::write(
+        inputs.join("sub/good.pcap"),
+        wa1kpcap::sample::sample_pcap().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(inputs.join("bad.pcap"), b"this is not a capture").unwrap();
+    let out = dir.path().join("ds");
+    let res = bin()
+        .args(["convert", "--json", "-o"])
+        .arg(&out)
+        .arg(&inputs)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("bad.pcap") && l.contains("not a capture")),
+        "{err}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert_eq!(summary["inputs"], 2);
+    assert_eq!(summary["inputs_with_errors"], 1);
+    let library = wa1kpcap::Analyzer::new()
+        .analyze_file(inputs.join("sub/good.pcap"))
+        .unwrap();
+    assert_eq!(summary["flows"], library.len());
+    assert_eq!(dataset_rows(&out.join("flows")).len(), library.len());
+
+    // a bad filter expression is a usage error
+    let res = bin()
+        .args(["convert", "--filter", "tcp port", "-o"])
+        .arg(dir.path().join("x"))
+        .arg(&inputs)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+}
+
+#[test]
+fn convert_the_whole_corpus_with_one_command() {
+    let Ok(corpus) = std::env::var("WA1KPCAP_CORPUS") else {
+        eprintln!("WA1KPCAP_CORPUS unset: corpus conversion not checked");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ds");
+    let res = bin()
+        .args([
+            "convert",
+            "--json",
+            "--partition-by",
+            "date",
+            "--packets",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    // Oracle: the corpus MANIFEST (capinfos). Broken captures are named with
+    // their reason, the rest convert, exit status 1; packets read equal
+    // capinfos' counts (for a broken file, what capinfos read before the
+    // damage).
+    let manifest = std::fs::read_to_string(format!("{corpus}/MANIFEST.tsv")).unwrap();
+    let mut lines = manifest.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (cp, ck, cn) = (col("path"), col("packets"), col("notes"));
+    let dataset: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let reports: std::collections::HashMap<String, &serde_json::Value> = dataset["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["capture"].as_str().unwrap().to_string(), r))
+        .collect();
+    let (mut checked, mut broken_named) = (0, 0);
+    for l in lines.filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = l.split('\t').collect();
+        let count: Option<u64> = f[ck].trim().parse().ok();
+        let notes = f[cn];
+        let Some(r) = reports.get(f[cp]) else {
+            // Skipped in the directory walk: only what is not a capture.
+            assert!(notes.contains("not a capture"), "{} not converted", f[cp]);
+            continue;
+        };
+        checked += 1;
+        if notes.contains("capinfos error") || notes.contains("BROKEN") || count.is_none() {
+            let partial = notes.find("after reading ").map_or(0, |i| {
+                notes[i + 14..]
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            });
+            assert!(r["error"].is_string(), "{}: broken, named", f[cp]);
+            assert_eq!(r["packets"].as_u64().unwrap(), partial, "{}", f[cp]);
+            broken_named += 1;
+        } else {
+            assert!(r["error"].is_null(), "{}: {}", f[cp], r["error"]);
+            assert_eq!(r["packets"].as_u64(), count, "{}", f[cp]);
+        }
+    }
+    assert_eq!(res.status.code(), Some(1));
+    let errors = summary["errors"].as_array().unwrap();
+    assert_eq!(
+        errors.len(),
+        broken_named,
+        "errors are exactly the broken captures"
+    );
+    for e in errors {
+        assert!(e["path"].as_str().unwrap().starts_with(&corpus));
+    }
+    eprintln!("corpus convert: {checked} captures of MANIFEST.tsv match capinfos' packet counts, {broken_named} broken ones named");
+    let rows = dataset_rows(&out.join("flows"));
+    assert_eq!(rows.len() as u64, summary["flows"].as_u64().unwrap());
+    let ids: std::collections::HashSet<i64> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(ids.len(), rows.len(), "flow ids unique in the dataset");
+    eprintln!(
+        "corpus convert: {} inputs, {} with errors, {} packets, {} flows",
+        summary["inputs"], summary["inputs_with_errors"], summary["packets"], summary["flows"]
+    );
+}

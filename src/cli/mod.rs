@@ -195,9 +195,20 @@ fn convert(c: &ConvertArgs, args: &AnalyzerArgs) -> anyhow::Result<i32> {
         },
         None => None,
     };
-    let (found, missing) = wa1kpcap::convert::discover(&c.inputs);
+    let wa1kpcap::convert::Discovered {
+        inputs: found,
+        missing,
+        ignored,
+    } = wa1kpcap::convert::discover_all(&c.inputs);
     for (p, why) in &missing {
         eprintln!("{}: error: {why}", p.display());
+    }
+    if !ignored.is_empty() && !c.quiet {
+        eprintln!(
+            "skipped {} files in the input directories that are not captures (e.g. {})",
+            ignored.len(),
+            ignored[0].display()
+        );
     }
     let progress = std::sync::Arc::new(Progress::default());
     let mut opts = ConvertOptions {
@@ -237,7 +248,13 @@ fn convert(c: &ConvertArgs, args: &AnalyzerArgs) -> anyhow::Result<i32> {
         eprintln!("{}: error: {}", r.path, r.error.as_deref().unwrap_or(""));
     }
     if c.json {
-        println!("{}", serde_json::to_string(&summary_json(&m, &c.output))?);
+        let mut j = summary_json(&m, &c.output);
+        j["ignored_non_captures"] = ignored.len().into();
+        j["missing"] = missing
+            .iter()
+            .map(|(p, why)| serde_json::json!({"path": p.display().to_string(), "error": why}))
+            .collect();
+        println!("{}", serde_json::to_string(&j)?);
     } else {
         print_summary(&m, &c.output);
     }

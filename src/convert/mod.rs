@@ -94,18 +94,82 @@ impl Default for ConvertOptions {
     }
 }
 
+/// What [`discover_all`] found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub inputs: Vec<Input>,
+    /// Named inputs that do not exist or match nothing, with why.
+    pub missing: Vec<(PathBuf, String)>,
+    /// Files met while walking a directory that are not captures (neither
+    /// a capture extension nor capture/compression magic): README files,
+    /// logs, oracles. Counted, not converted; a file named explicitly is
+    /// always tried.
+    pub ignored: Vec<PathBuf>,
+}
+
+/// File name endings of captures (also behind `.gz`/`.zst`).
+const CAPTURE_EXTENSIONS: [&str; 6] = ["pcap", "pcapng", "cap", "dmp", "ntar", "pcapnp"];
+
+/// Does a file met in a directory look like a capture?
+fn looks_like_capture(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(&name);
+    if CAPTURE_EXTENSIONS
+        .iter()
+        .any(|e| stem.rsplit('.').next() == Some(e))
+    {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    let n = std::fs::File::open(p)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut magic))
+        .unwrap_or(0);
+    n == 4
+        && matches!(
+            magic,
+            [0xd4, 0xc3, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0xc3, 0xd4]
+                | [0x4d, 0x3c, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0x3c, 0x4d]
+                | [0xa1, 0xb2, 0xcd, 0x34]
+                | [0x34, 0xcd, 0xb2, 0xa1]
+                | [0x0a, 0x0d, 0x0d, 0x0a]
+                | [0x1f, 0x8b, _, _]
+                | [0x28, 0xb5, 0x2f, 0xfd]
+        )
+}
+
 /// Expand files, directories (recursively, sorted) and globs (`*`, `?` in
-/// the file name, `**` for any depth of directories) into inputs. A
-/// relative name that two roots share is replaced by the full path.
+/// the file name, `**` for any depth of directories) into inputs; returns
+/// the inputs and the named paths that do not exist.
 pub fn discover(inputs: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, String)>) {
+    let d = discover_all(inputs);
+    (d.inputs, d.missing)
+}
+
+/// As [`discover`], also listing the non-capture files skipped in
+/// directories. A relative name that two roots share is replaced by the
+/// full path.
+pub fn discover_all(inputs: &[PathBuf]) -> Discovered {
     let mut out = Vec::new();
     let mut missing = Vec::new();
+    let mut ignored = Vec::new();
     for root in inputs {
         if root.is_dir() {
             let mut files = Vec::new();
             walk(root, &mut files);
             files.sort();
             for f in files {
+                if !looks_like_capture(&f) {
+                    ignored.push(f);
+                    continue;
+                }
                 let rel = f
                     .strip_prefix(root)
                     .unwrap_or(&f)
@@ -140,7 +204,11 @@ pub fn discover(inputs: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, String)>) {
             i.rel = i.path.to_string_lossy().into_owned();
         }
     }
-    (out, missing)
+    Discovered {
+        inputs: out,
+        missing,
+        ignored,
+    }
 }
 
 /// Expand a pattern whose wildcards are in the file name, optionally after
