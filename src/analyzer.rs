@@ -287,7 +287,7 @@ impl Engine {
                 return None;
             };
             let whole = p.with_reassembled(&r.bytes);
-            let Some(wip) = whole.ip else { return None };
+            let wip = whole.ip?;
             self.summary.anomalies.add_set(whole.anomalies);
             let input = PacketIn {
                 ts_ns: raw.ts_ns,

@@ -1335,10 +1335,9 @@ impl<'a> Parser<'a> {
                 ))
             }
         };
-        let (lo, hi, named) = if q.addr == AddrQual::Port {
-            let (port, protos) = self.one_port(t, word)?;
-            (port, port, protos)
-        } else if parse_number(word).ok().flatten().is_some() {
+        // `portrange 80` (a number) is a one-port range, as in libpcap.
+        let single = q.addr == AddrQual::Port || parse_number(word).ok().flatten().is_some();
+        let (lo, hi, named) = if single {
             let (port, protos) = self.one_port(t, word)?;
             (port, port, protos)
         } else {
@@ -1739,6 +1738,25 @@ mod tests {
         assert!(!hits("port 4000", later));
         assert!(hits("not port 4000", later));
         assert!(hits("host 10.0.0.2", later));
+    }
+
+    #[test]
+    fn cut_short_transport_header_still_has_ports() {
+        // Snapped 4 bytes into the TCP header: the decoder has no segment,
+        // but the ports were captured (libpcap reads them too).
+        let f = tcp_80();
+        let cut = &f[..14 + 20 + 4];
+        let p = decode(LinkType::ETHERNET, cut, f.len() as u32);
+        assert!(matches!(p.transport, Transport::None));
+        let m = |e: &str| PacketFilter::parse(e).unwrap().matches(&p, f.len() as u32);
+        assert!(m("tcp port 80"));
+        assert!(m("src port 40000"));
+        assert!(!m("udp port 80"));
+        let cut = &f[..14 + 20 + 3];
+        let p = decode(LinkType::ETHERNET, cut, f.len() as u32);
+        assert!(!PacketFilter::parse("port 80")
+            .unwrap()
+            .matches(&p, f.len() as u32));
     }
 
     #[test]

@@ -262,9 +262,7 @@ impl FlowTable {
             }
         };
         let filter_retrans = self.cfg.filter_retrans;
-        let Some(f) = self.slots[s as usize].flow.as_mut() else {
-            return None;
-        };
+        let f = self.slots[s as usize].flow.as_mut()?;
         let dir = if f.key.is_up(p.ip.src, sport) { 0 } else { 1 };
         let ord = f.ord;
         f.active_ns = f.active_ns.max(p.ts_ns);

@@ -1,10 +1,14 @@
 """A converted dataset opens unchanged in pyarrow, DuckDB, polars and pandas.
 
 Usage: check_dataset.py DATASET_DIR  (as written by `wa1kpcap convert`/`demo`).
-Checks row counts against manifest.json, column types, list columns, and
-the query users quote, through each reader with no options.
+Checks row counts against manifest.json, column types, list columns, the
+query users quote, Hive partition columns when the dataset is partitioned,
+and the packets table (if written) against the flows, through each reader
+with no options beyond naming the files.
 """
+import glob
 import json
+import os
 import sys
 
 import duckdb
@@ -18,8 +22,11 @@ flows = f"{root}/flows"
 manifest = json.load(open(f"{root}/manifest.json"))
 expected = manifest["flows"]
 assert expected > 0, "dataset has flows"
+files = sorted(glob.glob(f"{flows}/**/*.parquet", recursive=True))
+partitioned = any(os.path.dirname(f) != flows for f in files)
+pattern = f"{flows}/**/*.parquet"
 
-t = ds.dataset(flows, format="parquet").to_table()
+t = ds.dataset(flows, format="parquet", partitioning="hive").to_table()
 assert t.num_rows == expected, (t.num_rows, expected)
 types = {f.name: f.type for f in t.schema}
 assert types["start_time"] == pa.timestamp("us", tz="UTC"), types["start_time"]
@@ -28,18 +35,49 @@ assert types["iats"] == pa.list_(pa.float64()), types["iats"]
 assert types["src_port"] == pa.int32() and types["packet_count"] == pa.int64()
 assert all(not pa.types.is_unsigned_integer(ty) for ty in types.values()), "signed integers only"
 assert len(set(t.column("flow_id").to_pylist())) == expected, "flow ids unique"
+partition_cols = []
+if partitioned:
+    key = os.path.relpath(files[0], flows).split(os.sep)[0].split("=")[0]
+    partition_cols = [key]
+    assert key in types, f"hive partition column {key} appears"
 
 rows = duckdb.sql(
-    f"SELECT src_ip, dst_ip, packet_count, pkt_mean, app_mean, iat_max FROM '{flows}/*.parquet'"
+    f"SELECT src_ip, dst_ip, packet_count, pkt_mean, app_mean, iat_max FROM '{pattern}'"
 ).fetchall()
 assert len(rows) == expected
-n_lists = duckdb.sql(f"SELECT sum(len(packet_lengths)) FROM '{flows}/*.parquet'").fetchall()[0][0]
+n_lists = duckdb.sql(f"SELECT sum(len(packet_lengths)) FROM '{pattern}'").fetchall()[0][0]
 assert n_lists == sum(r[2] for r in rows), "list lengths equal packet counts"
+if partitioned:
+    cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * FROM '{pattern}'").fetchall()]
+    assert partition_cols[0] in cols, ("duckdb sees the partition column", cols)
 
-df = pl.read_parquet(f"{flows}/*.parquet")
+df = pl.read_parquet(pattern)
 assert df.height == expected and df.schema["packet_lengths"] == pl.List(pl.Int64)
 
 pdf = pd.read_parquet(flows)
 assert len(pdf) == expected and str(pdf["start_time"].dtype) == "datetime64[us, UTC]"
 
-print(f"python readers: {expected} flows, {t.num_columns} columns read by pyarrow, duckdb, polars, pandas")
+msg = f"python readers: {expected} flows, {t.num_columns} columns read by pyarrow, duckdb, polars, pandas"
+if partitioned:
+    msg += f" (hive partitions: {partition_cols[0]})"
+
+packets = f"{root}/packets"
+if os.path.isdir(packets):
+    ppattern = f"{packets}/**/*.parquet"
+    p = ds.dataset(packets, format="parquet", partitioning="hive").to_table()
+    ptypes = {f.name: f.type for f in p.schema}
+    assert ptypes["timestamp"] == pa.timestamp("us", tz="UTC")
+    assert ptypes["flow_id"] == pa.int64() and ptypes["tcp_flags"] == pa.int32()
+    # every counted packet has a row, and each joins its flow
+    per_flow = duckdb.sql(
+        f"""SELECT f.flow_id, f.packet_count, count(p.flow_id) AS n
+            FROM '{pattern}' f LEFT JOIN '{ppattern}' p USING (flow_id)
+            GROUP BY f.flow_id, f.packet_count
+            HAVING count(p.flow_id) <> f.packet_count"""
+    ).fetchall()
+    assert per_flow == [], per_flow[:5]
+    assert p.num_rows == sum(r[2] for r in rows), (p.num_rows, "packets = Σ packet_count")
+    assert pl.read_parquet(ppattern).height == p.num_rows
+    assert len(pd.read_parquet(packets)) == p.num_rows
+    msg += f"; packets: {p.num_rows} rows join their flows"
+print(msg)
