@@ -330,3 +330,39 @@ fn statistics_of_a_known_flow() {
     assert_eq!(f.stat("up_down_byte_ratio"), Some(2.5));
     assert!((f.duration() - 4.0).abs() < 1e-12);
 }
+
+#[test]
+fn a_flow_idle_at_the_end_is_idle_whatever_else_the_table_saw() {
+    // Timeout 300 s. Y (port 1) is active at 0 and 290, X (port 2) at 295,
+    // Z (port 3) at 301 and 594. Z's packet at 301 re-queues Y (queued at 0)
+    // behind X; at 594 Y has been idle 304 s but sits behind X (idle 299 s):
+    // the end of input must still call Y idle, as a table that saw Y and Z
+    // alone would.
+    let trace = vec![
+        (T0, tcp(true, 1, 1, "PA", b"y")),
+        (T0 + 290 * SEC, tcp(true, 1, 2, "PA", b"y")),
+        (T0 + 295 * SEC, tcp(true, 2, 1, "PA", b"x")),
+        (T0 + 301 * SEC, tcp(true, 3, 1, "PA", b"z")),
+        (T0 + 594 * SEC, tcp(true, 3, 2, "PA", b"z")),
+    ];
+    let a = Analyzer::new().tcp_cleanup_timeout(300.0);
+    let flows = run(&a, &trace);
+    let reason = |port: u16| {
+        flows
+            .iter()
+            .find(|f| f.key.src_port == port)
+            .unwrap()
+            .end_reason
+    };
+    assert_eq!(reason(1), EndReason::Idle);
+    assert_eq!(reason(2), EndReason::EndOfCapture);
+    assert_eq!(reason(3), EndReason::EndOfCapture);
+    // Y and Z alone (as a worker that did not get X's packets)
+    let alone: Trace = trace.iter().filter(|(_, f)| f[35] != 2).cloned().collect();
+    let flows = run(&a, &alone);
+    assert_eq!(flows[0].end_reason, EndReason::Idle);
+    // Y alone: nothing moves the clock past its timeout
+    let alone: Trace = trace.iter().filter(|(_, f)| f[35] == 1).cloned().collect();
+    let flows = run(&a, &alone);
+    assert_eq!(flows[0].end_reason, EndReason::EndOfCapture);
+}

@@ -307,8 +307,14 @@ impl FlowTable {
         live.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1))));
         for (_, s) in live {
             let f = self.remove(s);
+            // Expiry is lazy (a flow idle past its timeout may still be
+            // listed behind a younger one): judge idleness here exactly,
+            // so the reason does not depend on what else the table saw.
             let reason = if f.tcp.closed() {
                 close_reason(&f.tcp)
+            } else if self.now_ns.saturating_sub(f.active_ns) > self.timeouts_ns[f.list] {
+                self.stats.flows_ended_idle += 1;
+                EndReason::Idle
             } else {
                 EndReason::EndOfCapture
             };
