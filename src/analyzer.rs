@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::capture::{Capture, CaptureError, RawPacket};
 use crate::decode::defrag::{DefragStats, Defragmenter, FragmentOutcome};
 use crate::decode::Transport;
-use crate::decode::{decode, AnomalyCounts, LayerCounts};
+use crate::decode::{decode, AnomalyCounts, LayerCounts, Packet};
 use crate::features::FeatureProcessor;
 use crate::filter::PacketFilter;
 use crate::flow::{Flow, FlowConfig, FlowTable, FlowTableStats, PacketIn};
@@ -266,10 +266,23 @@ impl Engine {
         on_flow: &mut dyn FnMut(Flow),
         want_record: bool,
     ) -> Option<PacketRecord> {
-        self.summary.packets_read += 1;
         let p = decode(raw.linktype, raw.data, raw.wire_len);
+        self.packet_decoded(raw, &p, on_flow, want_record)
+    }
+
+    /// As [`Engine::packet_with`], for a packet its caller already decoded
+    /// (the pipeline's reader decodes once to pick the worker).
+    #[inline]
+    pub fn packet_decoded(
+        &mut self,
+        raw: &RawPacket<'_>,
+        p: &Packet<'_>,
+        on_flow: &mut dyn FnMut(Flow),
+        want_record: bool,
+    ) -> Option<PacketRecord> {
+        self.summary.packets_read += 1;
         if let Some(f) = &self.filter {
-            if !f.matches(&p, raw.wire_len) {
+            if !f.matches(p, raw.wire_len) {
                 self.summary.packets_filtered_expr += 1;
                 return None;
             }
@@ -301,7 +314,7 @@ impl Engine {
         let input = PacketIn {
             ts_ns: raw.ts_ns,
             wire_len: raw.wire_len,
-            packet: &p,
+            packet: p,
             ip: &ip,
             reassembled: false,
         };

@@ -21,7 +21,7 @@ use super::output::{OutputCtx, WorkerOutput};
 use super::{size_mtime, ConvertOptions, InputReport, Job};
 use crate::analyzer::{Analyzer, Engine, RunSummary};
 use crate::capture::{Capture, RawPacket, SlicePackets};
-use crate::decode::decode;
+use crate::decode::{decode, Packet};
 
 /// Packets per batch sent to a worker.
 const BATCH: usize = 1024;
@@ -64,10 +64,10 @@ pub(crate) struct JobResult {
     pub packet_rows: u64,
 }
 
-/// A batch of one input's packets for one worker.
+/// A batch of one input's packets, decoded, for one worker.
 struct Batch<'a> {
     input: usize,
-    packets: Vec<RawPacket<'a>>,
+    packets: Vec<(RawPacket<'a>, Packet<'a>)>,
 }
 
 /// Per-worker state while a job runs.
@@ -111,10 +111,16 @@ impl<'c> Worker<'c> {
 
     #[inline]
     fn packet(&mut self, raw: &RawPacket<'_>) {
+        let p = decode(raw.linktype, raw.data, raw.wire_len);
+        self.decoded(raw, &p);
+    }
+
+    #[inline]
+    fn decoded(&mut self, raw: &RawPacket<'_>, p: &Packet<'_>) {
         let out = &mut self.out;
         let rec = self
             .engine
-            .packet_with(raw, &mut |f| out.flow(f), self.want_records);
+            .packet_decoded(raw, p, &mut |f| out.flow(f), self.want_records);
         if let Some(r) = rec {
             self.out
                 .packet(self.input, raw.frame, raw.data.len() as u32, raw.data, &r);
@@ -141,8 +147,7 @@ struct WorkerResult {
 
 /// Symmetric hash of a packet's innermost IP pair (0 without IP).
 #[inline]
-fn pair_hash(raw: &RawPacket<'_>) -> u64 {
-    let p = decode(raw.linktype, raw.data, raw.wire_len);
+fn pair_hash(p: &Packet<'_>) -> u64 {
     let Some(ip) = p.ip else { return 0 };
     let bits = |a: std::net::IpAddr| match a {
         std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
@@ -357,7 +362,7 @@ fn run_parallel<'c>(
     progress: Option<&Progress>,
 ) -> Vec<WorkerResult> {
     std::thread::scope(|s| {
-        let (recycle_tx, recycle_rx) = unbounded::<Vec<RawPacket<'_>>>();
+        let (recycle_tx, recycle_rx) = unbounded::<Vec<(RawPacket<'_>, Packet<'_>)>>();
         let done: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
         let mut txs: Vec<Sender<Batch<'_>>> = Vec::with_capacity(n);
         let mut handles = Vec::with_capacity(n);
@@ -370,8 +375,8 @@ fn run_parallel<'c>(
                 let mut worker = new_worker(w);
                 for mut batch in rx {
                     worker.begin(batch.input);
-                    for raw in &batch.packets {
-                        worker.packet(raw);
+                    for (raw, p) in &batch.packets {
+                        worker.decoded(raw, p);
                     }
                     batch.packets.clear();
                     done[w].fetch_add(1, Ordering::Release);
@@ -412,8 +417,8 @@ fn run_parallel<'c>(
 
 struct Reader<'a> {
     txs: Vec<Sender<Batch<'a>>>,
-    recycle: Receiver<Vec<RawPacket<'a>>>,
-    pending: Vec<Vec<RawPacket<'a>>>,
+    recycle: Receiver<Vec<(RawPacket<'a>, Packet<'a>)>>,
+    pending: Vec<Vec<(RawPacket<'a>, Packet<'a>)>>,
     pending_mark: Vec<Option<Mark>>,
     /// Per worker: (batch number, oldest packet) of batches sent, not done.
     inflight: Vec<VecDeque<(u64, Mark)>>,
@@ -442,12 +447,13 @@ impl<'a> Reader<'a> {
         let n = self.txs.len() as u64;
         let (mut packets, mut reported, mut last, mut checked) = (0u64, 0usize, 0u64, 0usize);
         for raw in it.by_ref() {
-            let w = ((u128::from(pair_hash(&raw)) * u128::from(n)) >> 64) as usize;
+            let p = decode(raw.linktype, raw.data, raw.wire_len);
+            let w = ((u128::from(pair_hash(&p)) * u128::from(n)) >> 64) as usize;
             let pos = raw.data.as_ptr() as usize - base;
             if self.pending[w].is_empty() {
                 self.pending_mark[w] = Some((i, pos));
             }
-            self.pending[w].push(raw);
+            self.pending[w].push((raw, p));
             if self.pending[w].len() >= BATCH {
                 self.send(w, i);
             }

@@ -2,11 +2,12 @@
 //! and sequence under the seed's names. Types every reader takes without
 //! settings: signed integers, timestamps in µs UTC, UTF-8 strings, lists.
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use arrow::array::{
     ArrayBuilder, ArrayRef, BooleanArray, Float64Array, Float64Builder, Int32Array, Int32Builder,
-    Int64Array, Int64Builder, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
+    Int64Array, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
@@ -289,13 +290,23 @@ fn ts_col(name: &str, meaning: &str, f: fn(&Flow) -> i64) -> ColumnSpec {
     )
 }
 
-fn str_col(name: &str, meaning: &str, f: fn(&FlowRow<'_>) -> String) -> ColumnSpec {
+/// A string column written in place (no `String` per row): `f` writes the
+/// row's value into the builder.
+fn str_col(name: &str, meaning: &str, f: fn(&FlowRow<'_>, &mut StringBuilder)) -> ColumnSpec {
     col(
         name,
         ColType::Utf8,
         meaning,
         "",
-        Box::new(move |rows| Arc::new(rows.iter().map(f).map(Some).collect::<StringArray>())),
+        Box::new(move |rows| {
+            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
+            for r in rows {
+                f(r, &mut b);
+                // ends the value the writes began (fmt::Write appends bytes)
+                b.append_value("");
+            }
+            Arc::new(b.finish())
+        }),
     )
 }
 
@@ -311,15 +322,15 @@ pub fn flow_columns() -> Vec<ColumnSpec> {
         str_col(
             "capture",
             "source capture, relative to its input root",
-            |r| r.capture.to_string(),
+            |r, b| b.write_str(r.capture).unwrap_or_default(),
         ),
         str_col(
             "src_ip",
             "address of the up side (first packet's sender)",
-            |r| r.flow.key.src_ip.to_string(),
+            |r, b| write!(b, "{}", r.flow.key.src_ip).unwrap_or_default(),
         ),
-        str_col("dst_ip", "address of the down side", |r| {
-            r.flow.key.dst_ip.to_string()
+        str_col("dst_ip", "address of the down side", |r, b| {
+            write!(b, "{}", r.flow.key.dst_ip).unwrap_or_default()
         }),
         i32_col(
             "src_port",
@@ -397,7 +408,7 @@ pub fn flow_columns() -> Vec<ColumnSpec> {
         str_col(
             "end_reason",
             "fin, rst, idle, evicted or end_of_capture",
-            |r| r.flow.end_reason.name().to_string(),
+            |r, b| b.write_str(r.flow.end_reason.name()).unwrap_or_default(),
         ),
         col(
             "tcp_handshake",
@@ -427,11 +438,10 @@ pub fn flow_columns() -> Vec<ColumnSpec> {
         str_col(
             "tunnel",
             "outermost tunnel (gre, erspan, vxlan, geneve, gtpu, ipip), empty if none",
-            |r| {
-                r.flow
-                    .tunnel
-                    .map(|t| t.kind.name().to_string())
-                    .unwrap_or_default()
+            |r, b| {
+                if let Some(t) = r.flow.tunnel {
+                    b.write_str(t.kind.name()).unwrap_or_default()
+                }
             },
         ),
         i64_col(
@@ -443,21 +453,19 @@ pub fn flow_columns() -> Vec<ColumnSpec> {
         str_col(
             "outer_src_ip",
             "outer source address of the tunnel, empty if none",
-            |r| {
-                r.flow
-                    .tunnel
-                    .map(|t| t.outer_src.to_string())
-                    .unwrap_or_default()
+            |r, b| {
+                if let Some(t) = r.flow.tunnel {
+                    write!(b, "{}", t.outer_src).unwrap_or_default()
+                }
             },
         ),
         str_col(
             "outer_dst_ip",
             "outer destination address of the tunnel, empty if none",
-            |r| {
-                r.flow
-                    .tunnel
-                    .map(|t| t.outer_dst.to_string())
-                    .unwrap_or_default()
+            |r, b| {
+                if let Some(t) = r.flow.tunnel {
+                    write!(b, "{}", t.outer_dst).unwrap_or_default()
+                }
             },
         ),
         i32_col(
