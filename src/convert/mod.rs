@@ -33,14 +33,15 @@ pub use pipeline::Progress;
 /// Default of [`ConvertOptions::parallel_min_bytes`].
 pub const PARALLEL_MIN_BYTES: u64 = 64 << 20;
 
-/// Estimated memory of one active flow (table slot, sequences of a typical
-/// flow, statistics): `--max-memory` divides by it. Measured ≈ 770 bytes
-/// per flow with the `flow_memory` example; rounded up for longer flows.
-pub const FLOW_BYTES_ESTIMATE: u64 = 1024;
+/// Estimated memory of one active flow (table slot, sequences, allocator
+/// overhead): `--max-memory` divides by it. Calibrated on the benchmark
+/// captures: peak RSS grew ≈1.6 KiB per extra active flow.
+pub const FLOW_BYTES_ESTIMATE: u64 = 2048;
 
-/// Memory set aside per worker for row buffers and open files before
-/// `--max-memory` is turned into a flow bound.
-pub const WORKER_BUFFER_BYTES: u64 = 48 << 20;
+/// Memory set aside per worker (row buffers, open files, finished flows
+/// waiting for their batch, allocator slack) before `--max-memory` is turned
+/// into a flow bound. Calibrated: ≈76 MB per worker at few active flows.
+pub const WORKER_BUFFER_BYTES: u64 = 80 << 20;
 
 /// One input: the file and its path relative to the input root.
 #[derive(Debug, Clone)]
