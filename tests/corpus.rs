@@ -111,3 +111,27 @@ fn corpus_packet_counts_match_capinfos() {
     );
     assert!(clean > 0);
 }
+
+#[test]
+fn the_readers_plain_ip_pair_agrees_with_the_decoder() {
+    // The pipeline's reader picks workers with the cheap pair when it has
+    // one: on every corpus packet it must be the pair the decoder reports.
+    let Some((dir, rows)) = corpus() else { return };
+    let (mut cheap, mut total) = (0u64, 0u64);
+    for r in &rows {
+        let Ok(mut cap) = wa1kpcap::capture::Capture::open(&dir.join(&r.path)) else {
+            continue;
+        };
+        let _ = cap.for_each_packet(|raw| {
+            total += 1;
+            if let Some(pair) = wa1kpcap::decode::plain_ip_pair(raw.linktype, raw.data) {
+                cheap += 1;
+                let p = wa1kpcap::decode::decode(raw.linktype, raw.data, raw.wire_len);
+                let ip = p.ip.expect("a plain pair has an IP layer");
+                assert_eq!(pair, (ip.src, ip.dst), "{} frame {}", r.path, raw.frame);
+            }
+        });
+    }
+    eprintln!("plain ip pair: {cheap} of {total} corpus packets, all equal to the decoder's");
+    assert!(cheap > total / 2);
+}

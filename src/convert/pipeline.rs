@@ -21,7 +21,7 @@ use super::output::{OutputCtx, WorkerOutput};
 use super::{size_mtime, ConvertOptions, InputReport, Job};
 use crate::analyzer::{Analyzer, Engine, RunSummary};
 use crate::capture::{Capture, RawPacket, SlicePackets};
-use crate::decode::{decode, Packet};
+use crate::decode::{decode, plain_ip_pair, Packet};
 
 /// Packets per batch sent to a worker.
 const BATCH: usize = 1024;
@@ -64,10 +64,10 @@ pub(crate) struct JobResult {
     pub packet_rows: u64,
 }
 
-/// A batch of one input's packets, decoded, for one worker.
+/// A batch of one input's packets for one worker.
 struct Batch<'a> {
     input: usize,
-    packets: Vec<(RawPacket<'a>, Packet<'a>)>,
+    packets: Vec<RawPacket<'a>>,
 }
 
 /// Per-worker state while a job runs.
@@ -145,15 +145,22 @@ struct WorkerResult {
     anomalies: Vec<u64>,
 }
 
-/// Symmetric hash of a packet's innermost IP pair (0 without IP).
+/// Symmetric hash of a packet's innermost IP pair (0 without IP): read
+/// cheaply for plain frames, else from a full decode.
 #[inline]
-fn pair_hash(p: &Packet<'_>) -> u64 {
-    let Some(ip) = p.ip else { return 0 };
+fn pair_hash(raw: &RawPacket<'_>) -> u64 {
+    let (src, dst) = match plain_ip_pair(raw.linktype, raw.data) {
+        Some(pair) => pair,
+        None => match decode(raw.linktype, raw.data, raw.wire_len).ip {
+            Some(ip) => (ip.src, ip.dst),
+            None => return 0,
+        },
+    };
     let bits = |a: std::net::IpAddr| match a {
         std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
         std::net::IpAddr::V6(v) => u128::from(v),
     };
-    let (a, b) = (bits(ip.src), bits(ip.dst));
+    let (a, b) = (bits(src), bits(dst));
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     let x = lo.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ hi.rotate_left(61);
     let h = (x as u64) ^ ((x >> 64) as u64);
@@ -362,7 +369,7 @@ fn run_parallel<'c>(
     progress: Option<&Progress>,
 ) -> Vec<WorkerResult> {
     std::thread::scope(|s| {
-        let (recycle_tx, recycle_rx) = unbounded::<Vec<(RawPacket<'_>, Packet<'_>)>>();
+        let (recycle_tx, recycle_rx) = unbounded::<Vec<RawPacket<'_>>>();
         let done: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
         let mut txs: Vec<Sender<Batch<'_>>> = Vec::with_capacity(n);
         let mut handles = Vec::with_capacity(n);
@@ -371,19 +378,27 @@ fn run_parallel<'c>(
             txs.push(tx);
             let recycle = recycle_tx.clone();
             let done = done.clone();
-            handles.push(s.spawn(move || {
-                let mut worker = new_worker(w);
-                for mut batch in rx {
-                    worker.begin(batch.input);
-                    for (raw, p) in &batch.packets {
-                        worker.decoded(raw, p);
-                    }
-                    batch.packets.clear();
-                    done[w].fetch_add(1, Ordering::Release);
-                    let _ = recycle.send(batch.packets);
-                }
-                worker.finish()
-            }));
+            // Named so that profilers and `top -H` show who is who; failing
+            // to start a thread is what `std::thread::scope`'s `spawn` does.
+            let builder = std::thread::Builder::new().name(format!("wa1kpcap-worker-{w}"));
+            #[allow(clippy::expect_used)]
+            handles.push(
+                builder
+                    .spawn_scoped(s, move || {
+                        let mut worker = new_worker(w);
+                        for mut batch in rx {
+                            worker.begin(batch.input);
+                            for raw in &batch.packets {
+                                worker.packet(raw);
+                            }
+                            batch.packets.clear();
+                            done[w].fetch_add(1, Ordering::Release);
+                            let _ = recycle.send(batch.packets);
+                        }
+                        worker.finish()
+                    })
+                    .expect("spawn a worker thread"),
+            );
         }
         drop(recycle_tx);
         let mut reader = Reader {
@@ -417,8 +432,8 @@ fn run_parallel<'c>(
 
 struct Reader<'a> {
     txs: Vec<Sender<Batch<'a>>>,
-    recycle: Receiver<Vec<(RawPacket<'a>, Packet<'a>)>>,
-    pending: Vec<Vec<(RawPacket<'a>, Packet<'a>)>>,
+    recycle: Receiver<Vec<RawPacket<'a>>>,
+    pending: Vec<Vec<RawPacket<'a>>>,
     pending_mark: Vec<Option<Mark>>,
     /// Per worker: (batch number, oldest packet) of batches sent, not done.
     inflight: Vec<VecDeque<(u64, Mark)>>,
@@ -447,13 +462,12 @@ impl<'a> Reader<'a> {
         let n = self.txs.len() as u64;
         let (mut packets, mut reported, mut last, mut checked) = (0u64, 0usize, 0u64, 0usize);
         for raw in it.by_ref() {
-            let p = decode(raw.linktype, raw.data, raw.wire_len);
-            let w = ((u128::from(pair_hash(&p)) * u128::from(n)) >> 64) as usize;
+            let w = ((u128::from(pair_hash(&raw)) * u128::from(n)) >> 64) as usize;
             let pos = raw.data.as_ptr() as usize - base;
             if self.pending[w].is_empty() {
                 self.pending_mark[w] = Some((i, pos));
             }
-            self.pending[w].push((raw, p));
+            self.pending[w].push(raw);
             if self.pending[w].len() >= BATCH {
                 self.send(w, i);
             }

@@ -219,5 +219,61 @@ pub(crate) fn be32(b: &[u8], off: usize) -> Option<u32> {
         .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+/// The IP pair [`decode`] would report as the innermost, read cheaply when
+/// the frame is plain: Ethernet II, IPv4 or IPv6 (no extension header),
+/// carrying TCP, UDP on ports that are no tunnel, or a fragment (whose inner
+/// headers decode does not open either). `None`: decode to know. The
+/// pipeline's reader uses it to pick a worker without decoding the packet
+/// twice.
+#[inline]
+pub fn plain_ip_pair(linktype: LinkType, data: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    if linktype != LinkType::ETHERNET || data.len() < 14 {
+        return None;
+    }
+    let ip = &data[14..];
+    let ports = |l4: &[u8]| -> Option<(u16, u16)> {
+        Some((
+            u16::from_be_bytes([*l4.first()?, *l4.get(1)?]),
+            u16::from_be_bytes([*l4.get(2)?, *l4.get(3)?]),
+        ))
+    };
+    let plain = |proto: u8, l4: &[u8]| match proto {
+        6 => l4.len() >= 20,
+        17 => ports(l4).is_some_and(|(s, d)| !transport::udp_tunnel_ports(s, d)),
+        _ => false,
+    };
+    match [data[12], data[13]] {
+        [0x08, 0x00] => {
+            let ihl = usize::from(*ip.first()? & 0x0f) * 4;
+            if *ip.first()? >> 4 != 4 || ihl < 20 || ip.len() < ihl {
+                return None;
+            }
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            if total < ihl {
+                return None;
+            }
+            let fragment = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0;
+            let l4 = &ip[ihl..ip.len().min(total)];
+            if !fragment && !plain(ip[9], l4) {
+                return None;
+            }
+            let a = |i: usize| IpAddr::from([ip[i], ip[i + 1], ip[i + 2], ip[i + 3]]);
+            Some((a(12), a(16)))
+        }
+        [0x86, 0xdd] => {
+            if ip.len() < 40 || *ip.first()? >> 4 != 6 || !plain(ip[6], &ip[40..]) {
+                return None;
+            }
+            let a = |i: usize| {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&ip[i..i + 16]);
+                IpAddr::from(b)
+            };
+            Some((a(8), a(24)))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -103,12 +103,21 @@ impl Transport<'_> {
 }
 
 /// UDP ports that carry tunnels we decapsulate.
-mod port {
+pub(crate) mod port {
     pub const VXLAN: u16 = 4789;
     pub const VXLAN_LINUX: u16 = 8472;
     pub const GENEVE: u16 = 6081;
     pub const GTPU: u16 = 2152;
     pub const GRE_UDP: u16 = 4754;
+}
+
+/// Is this UDP port pair one [`dispatch`] would look inside?
+#[inline]
+pub(crate) fn udp_tunnel_ports(src: u16, dst: u16) -> bool {
+    matches!(
+        dst,
+        port::VXLAN | port::VXLAN_LINUX | port::GENEVE | port::GTPU | port::GRE_UDP
+    ) || src == port::GTPU
 }
 
 pub(crate) fn dispatch<'a>(proto: u8, b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
