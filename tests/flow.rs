@@ -366,3 +366,29 @@ fn a_flow_idle_at_the_end_is_idle_whatever_else_the_table_saw() {
     let flows = run(&a, &alone);
     assert_eq!(flows[0].end_reason, EndReason::EndOfCapture);
 }
+
+#[test]
+fn a_closed_flow_ends_as_closed_even_when_expiry_has_not_reached_it() {
+    // Close delay 5 s. A closes at ~0 and gets a late ACK at 4.0; B closes
+    // at 4.5; a packet of C at 5.1 re-queues A behind B; A's 5-tuple comes
+    // back at 9.3 (not a SYN): A's delay has passed, and it ended by FIN —
+    // not "idle" — whether or not expiry got to it first.
+    let mut trace = connection(T0, 1000, 100, "fin");
+    trace.push((T0 + 4000 * MS, tcp(true, 1000, 121, "A", b"")));
+    trace.extend(connection(T0 + 4490 * MS, 2000, 500, "fin"));
+    trace.push((T0 + 5100 * MS, tcp(true, 3000, 1, "PA", b"c")));
+    trace.push((T0 + 9300 * MS, tcp(true, 1000, 121, "A", b"")));
+    trace.sort_by_key(|(t, _)| *t);
+    let flows = run(&Analyzer::new(), &trace);
+    let a: Vec<&Flow> = flows.iter().filter(|f| f.key.src_port == 1000).collect();
+    assert_eq!(a.len(), 2, "the late packet starts a new flow");
+    assert_eq!(a[0].end_reason, EndReason::Fin);
+    // the same trace without B and C: expiry reaches A in order
+    let alone: Trace = trace
+        .iter()
+        .filter(|(_, f)| f[34..36] == 1000u16.to_be_bytes() || f[36..38] == 1000u16.to_be_bytes())
+        .cloned()
+        .collect();
+    let flows = run(&Analyzer::new(), &alone);
+    assert_eq!(flows[0].end_reason, EndReason::Fin);
+}

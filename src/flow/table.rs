@@ -222,6 +222,11 @@ impl FlowTable {
                     let reason = if reopen {
                         self.stats.flows_split_tcp += 1;
                         close_reason(&f.tcp)
+                    } else if f.list == CLOSED {
+                        // Its close delay passed: the flow ended by closing,
+                        // as expiry would have said had it come first (lazy
+                        // expiry may not have reached it yet).
+                        close_reason(&f.tcp)
                     } else {
                         self.stats.flows_ended_idle += 1;
                         EndReason::Idle
