@@ -57,15 +57,19 @@ pub struct OutputCtx {
     pub packets: bool,
     pub raw_bytes: bool,
     pub columns: Arc<Vec<ColumnSpec>>,
+    /// Schemas of the batches built …
     pub flows_schema: SchemaRef,
     pub packets_schema: SchemaRef,
+    /// … and of the files written (without `capture` when partitioned by it).
+    flows_file_schema: SchemaRef,
+    packets_file_schema: SchemaRef,
     settings: String,
 }
 
 impl OutputCtx {
     pub fn new(out_dir: &Path, o: &ConvertOptions, settings: &serde_json::Value) -> OutputCtx {
         let columns = Arc::new(flow_columns());
-        OutputCtx {
+        let mut ctx = OutputCtx {
             out_dir: out_dir.to_path_buf(),
             format: o.format,
             partition_by: o.partition_by,
@@ -73,9 +77,44 @@ impl OutputCtx {
             raw_bytes: o.raw_bytes,
             flows_schema: flows_schema(&columns),
             packets_schema: packets_schema(o.raw_bytes),
+            flows_file_schema: flows_schema(&columns),
+            packets_file_schema: packets_schema(o.raw_bytes),
             columns,
             settings: settings.to_string(),
+        };
+        ctx.flows_file_schema = ctx.file_schema(&ctx.flows_schema);
+        ctx.packets_file_schema = ctx.file_schema(&ctx.packets_schema);
+        ctx
+    }
+
+    /// Partitioned by capture, the `capture` column lives in the directory
+    /// name only: Hive readers add it back, and a column of the same name
+    /// in the files would clash with it (pyarrow refuses the dataset).
+    fn drops_capture(&self) -> bool {
+        self.partition_by == PartitionBy::Capture
+    }
+
+    fn file_schema(&self, full: &SchemaRef) -> SchemaRef {
+        if !self.drops_capture() {
+            return full.clone();
         }
+        Arc::new(arrow::datatypes::Schema::new(
+            full.fields()
+                .iter()
+                .filter(|f| f.name() != "capture")
+                .cloned()
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// The batch as the files hold it.
+    fn file_batch(&self, mut batch: RecordBatch) -> RecordBatch {
+        if self.drops_capture() {
+            if let Ok(i) = batch.schema().index_of("capture") {
+                batch.remove_column(i);
+            }
+        }
+        batch
     }
 }
 
@@ -328,14 +367,14 @@ impl<'c> WorkerOutput<'c> {
             return file;
         }
         let result = (|| -> Result<TableFile, WriteError> {
-            let batch = batch?;
+            let batch = self.ctx.file_batch(batch?);
             let mut f = match file {
                 Some(f) => f,
                 None => {
                     let (schema, rows) = if table == "flows" {
-                        (self.ctx.flows_schema.clone(), FLOW_ROW_GROUP_ROWS)
+                        (self.ctx.flows_file_schema.clone(), FLOW_ROW_GROUP_ROWS)
                     } else {
-                        (self.ctx.packets_schema.clone(), PACKET_ROW_GROUP_ROWS)
+                        (self.ctx.packets_file_schema.clone(), PACKET_ROW_GROUP_ROWS)
                     };
                     let path = self.file_path(table, dir);
                     TableFile::create(&path, schema, self.ctx.format, self.metadata(), rows)?

@@ -51,11 +51,26 @@ if partitioned:
     cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * FROM '{pattern}'").fetchall()]
     assert partition_cols[0] in cols, ("duckdb sees the partition column", cols)
 
-df = pl.read_parquet(pattern)
+# polars infers Hive partitions when given the directory
+df = pl.read_parquet(f"{flows}/")
 assert df.height == expected and df.schema["packet_lengths"] == pl.List(pl.Int64)
 
 pdf = pd.read_parquet(flows)
 assert len(pdf) == expected and str(pdf["start_time"].dtype) == "datetime64[us, UTC]"
+
+if partitioned:
+    key = partition_cols[0]
+    assert key in df.columns and key in pdf.columns, "polars and pandas see the partition column"
+    if key == "capture":
+        # percent-encoded directory names decode back to the capture paths
+        captures = {r["capture"] for r in manifest["inputs"] if r["flows"] > 0}
+        for values in (
+            set(t.column("capture").to_pylist()),
+            {r[0] for r in duckdb.sql(f"SELECT DISTINCT capture FROM '{pattern}'").fetchall()},
+            set(df["capture"].to_list()),
+            set(pdf["capture"].astype(str)),
+        ):
+            assert values == captures, sorted(values ^ captures)[:5]
 
 msg = f"python readers: {expected} flows, {t.num_columns} columns read by pyarrow, duckdb, polars, pandas"
 if partitioned:
