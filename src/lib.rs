@@ -20,6 +20,7 @@ pub mod features;
 pub mod filter;
 pub mod flow;
 pub mod inspect;
+pub mod proto;
 pub mod sample;
 pub mod sink;
 

@@ -1,0 +1,512 @@
+//! TLS hellos and fingerprints against independent tools on the shared
+//! corpus: TShark 4.0 (SNI, ALPN, JA3, JA3S per handshake frame) and Arkime
+//! (JA4 per session). Needs `WA1KPCAP_CORPUS`; without it the tests say why
+//! and pass.
+//!
+//! The per-direction TCP byte streams are rebuilt here in the simplest way
+//! that serves hellos: segments in capture order per (src, sport, dst,
+//! dport), exact retransmissions and overlaps cut by sequence number, early
+//! segments held until the gap fills. Only the first connection of a 4-tuple
+//! is kept (a reused port starts no new stream).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use wa1kpcap::capture::Capture;
+use wa1kpcap::decode::{decode, Transport};
+use wa1kpcap::proto::tls::{parse_client_hello, parse_server_hello};
+use wa1kpcap::proto::Parse;
+
+/// Bytes kept per direction: far more than any hello needs.
+const STREAM_CAP_BYTES: usize = 256 * 1024;
+
+fn corpus() -> Option<PathBuf> {
+    match std::env::var_os("WA1KPCAP_CORPUS") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            eprintln!("WA1KPCAP_CORPUS is not set: skipping the TLS oracle tests");
+            None
+        }
+    }
+}
+
+type Tuple = (IpAddr, u16, IpAddr, u16);
+
+#[derive(Default)]
+struct Stream {
+    next_seq: Option<u32>,
+    data: Vec<u8>,
+    /// Segments that arrived ahead of `next_seq`, by sequence number.
+    early: BTreeMap<u32, Vec<u8>>,
+    /// A SYN was seen after data: a new connection on the same 4-tuple.
+    closed: bool,
+}
+
+impl Stream {
+    fn segment(&mut self, seq: u32, syn: bool, payload: &[u8]) {
+        if self.closed {
+            return;
+        }
+        if syn {
+            if !self.data.is_empty() {
+                self.closed = true;
+                return;
+            }
+            self.next_seq = Some(seq.wrapping_add(1));
+            return;
+        }
+        if payload.is_empty() || self.data.len() >= STREAM_CAP_BYTES {
+            return;
+        }
+        let next = *self.next_seq.get_or_insert(seq);
+        let ahead = seq.wrapping_sub(next) as i32;
+        if ahead > 0 {
+            if self.early.len() < 256 {
+                self.early.insert(seq, payload.to_vec());
+            }
+            return;
+        }
+        self.append(seq, payload);
+        // Drain held segments the new bytes reached.
+        while let Some(seq) = self
+            .early
+            .keys()
+            .copied()
+            .find(|s| s.wrapping_sub(self.next_seq.unwrap_or(*s)) as i32 <= 0)
+        {
+            let p = self.early.remove(&seq).unwrap_or_default();
+            self.append(seq, &p);
+        }
+    }
+
+    fn append(&mut self, seq: u32, payload: &[u8]) {
+        let next = self.next_seq.unwrap_or(seq);
+        let behind = next.wrapping_sub(seq) as usize;
+        if let Some(new) = payload.get(behind..) {
+            self.data.extend_from_slice(new);
+            self.next_seq = Some(next.wrapping_add(new.len() as u32));
+        }
+    }
+}
+
+/// Per-direction TCP streams of a capture, for the 4-tuples `wanted` selects.
+fn tcp_streams(path: &Path, wanted: impl Fn(&Tuple) -> bool) -> HashMap<Tuple, Stream> {
+    let mut streams: HashMap<Tuple, Stream> = HashMap::new();
+    let Ok(mut cap) = Capture::open(path) else {
+        return streams;
+    };
+    let _ = cap.for_each_packet(|raw| {
+        let p = decode(raw.linktype, raw.data, raw.wire_len);
+        let (Some(ip), Transport::Tcp(t)) = (p.ip, p.transport) else {
+            return;
+        };
+        let key = (ip.src, t.src_port, ip.dst, t.dst_port);
+        if !wanted(&key) {
+            return;
+        }
+        let syn = t.flags & 0x02 != 0;
+        streams
+            .entry(key)
+            .or_default()
+            .segment(t.seq, syn, t.payload);
+    });
+    streams
+}
+
+/// One TShark handshake row.
+struct Row {
+    frame: String,
+    /// Every address in ip.src / ipv6.src (tunnels list several).
+    src: Vec<IpAddr>,
+    dst: Vec<IpAddr>,
+    sport: u16,
+    dport: u16,
+    sni: String,
+    alpn: String,
+    ja3: String,
+    ja3s: String,
+}
+
+fn addrs(cells: &[&str]) -> Vec<IpAddr> {
+    cells
+        .iter()
+        .flat_map(|c| c.split(','))
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
+/// The first ClientHello rows and first ServerHello rows per TCP 4-tuple.
+fn tshark_hellos(tsv: &str) -> (Vec<Row>, Vec<Row>) {
+    let mut lines = tsv.lines();
+    let Some(header) = lines.next() else {
+        return (vec![], vec![]);
+    };
+    let col: HashMap<&str, usize> = header
+        .split('\t')
+        .enumerate()
+        .map(|(i, c)| (c, i))
+        .collect();
+    let (mut clients, mut servers) = (Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let get = |name: &str| {
+            col.get(name)
+                .and_then(|&i| cells.get(i))
+                .copied()
+                .unwrap_or("")
+        };
+        let types: Vec<&str> = get("tls.handshake.type").split(',').collect();
+        let kind = if types.contains(&"1") {
+            1
+        } else if types.contains(&"2") {
+            2
+        } else {
+            continue;
+        };
+        let (Ok(sport), Ok(dport)) = (
+            get("tcp.srcport")
+                .split(',')
+                .next_back()
+                .unwrap_or("")
+                .parse::<u16>(),
+            get("tcp.dstport")
+                .split(',')
+                .next_back()
+                .unwrap_or("")
+                .parse::<u16>(),
+        ) else {
+            continue; // DTLS / QUIC over UDP
+        };
+        let first = |s: &str| s.split(',').next().unwrap_or("").to_owned();
+        let row = Row {
+            frame: get("frame.number").to_owned(),
+            src: addrs(&[get("ip.src"), get("ipv6.src")]),
+            dst: addrs(&[get("ip.dst"), get("ipv6.dst")]),
+            sport,
+            dport,
+            sni: first(get("tls.handshake.extensions_server_name")),
+            alpn: get("tls.handshake.extensions_alpn_str").to_owned(),
+            ja3: first(get("tls.handshake.ja3")),
+            ja3s: first(get("tls.handshake.ja3s")),
+        };
+        let key = (kind, row.src.clone(), row.sport, row.dst.clone(), row.dport);
+        if !seen.insert(key) {
+            continue;
+        }
+        if kind == 1 {
+            clients.push(row);
+        } else {
+            servers.push(row);
+        }
+    }
+    (clients, servers)
+}
+
+fn find_stream<'a>(streams: &'a HashMap<Tuple, Stream>, row: &Row) -> Option<&'a Stream> {
+    streams
+        .iter()
+        .find(|((s, sp, d, dp), _)| {
+            *sp == row.sport && *dp == row.dport && row.src.contains(s) && row.dst.contains(d)
+        })
+        .map(|(_, st)| st)
+}
+
+fn tsv_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            tsv_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "tsv") {
+            out.push(p);
+        }
+    }
+}
+
+/// Why a stream was not compared: its hello is not at the stream's start.
+/// SSLv2-compatible hellos are compared: the parser refuses them and TShark
+/// computes no JA3 for them either.
+fn skip_reason(data: &[u8]) -> Option<&'static str> {
+    match data {
+        [] => Some("no payload in the capture"),
+        [0x16, ..] => None,
+        [b0, _, 1, ..] if b0 & 0x80 != 0 => None,
+        [0x14 | 0x15 | 0x17, 3, ..] => {
+            Some("another TLS record (alert, CCS, data) before the hello")
+        }
+        _ => Some("TLS not at stream start (STARTTLS, proxy, other framing)"),
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    compared: usize,
+    matched: usize,
+    /// Streams not compared, by reason, with the captures they came from.
+    skipped: BTreeMap<&'static str, Vec<String>>,
+    mismatches: Vec<String>,
+}
+
+impl Tally {
+    fn skip(&mut self, why: &'static str, capture: &str) {
+        self.skipped
+            .entry(why)
+            .or_default()
+            .push(capture.to_owned());
+    }
+    fn report_skips(&self, what: &str) {
+        for (why, captures) in &self.skipped {
+            let mut names = captures.clone();
+            names.dedup();
+            println!(
+                "  skipped {what}: {} {why}: {}",
+                captures.len(),
+                names.join(" ")
+            );
+        }
+    }
+    fn rate(&self) -> f64 {
+        self.matched as f64 / self.compared.max(1) as f64
+    }
+}
+
+#[test]
+fn hellos_match_tshark() {
+    let Some(corpus) = corpus() else { return };
+    let mut files = Vec::new();
+    tsv_files(&corpus.join("expected-tshark"), &mut files);
+    let (mut up, mut down) = (Tally::default(), Tally::default());
+    for tsv_path in files {
+        let Ok(tsv) = fs::read_to_string(&tsv_path) else {
+            continue;
+        };
+        let (clients, servers) = tshark_hellos(&tsv);
+        if clients.is_empty() && servers.is_empty() {
+            continue;
+        }
+        let rel = tsv_path
+            .strip_prefix(corpus.join("expected-tshark"))
+            .unwrap_or(&tsv_path)
+            .with_extension("");
+        let capture = corpus.join(&rel);
+        let ports: HashSet<(u16, u16)> = clients
+            .iter()
+            .chain(&servers)
+            .map(|r| (r.sport, r.dport))
+            .collect();
+        let streams = tcp_streams(&capture, |k| ports.contains(&(k.1, k.3)));
+        let name = rel.display().to_string();
+
+        for row in &clients {
+            let Some(stream) = find_stream(&streams, row) else {
+                up.skip("stream not decoded (tunnel/link not matched)", &name);
+                continue;
+            };
+            if let Some(why) = skip_reason(&stream.data) {
+                up.skip(why, &name);
+                continue;
+            }
+            up.compared += 1;
+            let got = match parse_client_hello(&stream.data) {
+                Parse::Done(ch) => ch,
+                // TShark stops at a malformed hello too and computes no JA3
+                // (pcapplusplus ssl-malformed1: server_name body too short):
+                // both refuse, which is agreement.
+                Parse::Malformed(_) if row.ja3.is_empty() => {
+                    up.matched += 1;
+                    continue;
+                }
+                other => {
+                    up.mismatches.push(format!(
+                        "{name} frame {}: ClientHello {:?}",
+                        row.frame,
+                        other.map_err_kind()
+                    ));
+                    continue;
+                }
+            };
+            let sni = got.sni.clone().unwrap_or_default();
+            let alpn = got.alpn.join(",");
+            let ja3 = got.ja3_hash();
+            if sni == row.sni && alpn == row.alpn && ja3 == row.ja3 {
+                up.matched += 1;
+            } else {
+                up.mismatches.push(format!(
+                    "{name} frame {}: sni {sni:?}/{:?} alpn {alpn:?}/{:?} ja3 {ja3}/{} ({})",
+                    row.frame,
+                    row.sni,
+                    row.alpn,
+                    row.ja3,
+                    got.ja3_string()
+                ));
+            }
+        }
+        for row in &servers {
+            let Some(stream) = find_stream(&streams, row) else {
+                down.skip("stream not decoded (tunnel/link not matched)", &name);
+                continue;
+            };
+            if let Some(why) = skip_reason(&stream.data) {
+                down.skip(why, &name);
+                continue;
+            }
+            down.compared += 1;
+            match parse_server_hello(&stream.data) {
+                Parse::Done(sh) if sh.ja3s_hash() == row.ja3s => down.matched += 1,
+                Parse::Malformed(_) if row.ja3s.is_empty() => down.matched += 1,
+                Parse::Done(sh) => down.mismatches.push(format!(
+                    "{name} frame {}: ja3s {}/{} ({})",
+                    row.frame,
+                    sh.ja3s_hash(),
+                    row.ja3s,
+                    sh.ja3s_string()
+                )),
+                other => down.mismatches.push(format!(
+                    "{name} frame {}: ServerHello {:?}",
+                    row.frame,
+                    other.map_err_kind()
+                )),
+            }
+        }
+    }
+    println!(
+        "tls: {}/{} client hellos match tshark (sni, alpn, ja3); {}/{} server hellos (ja3s)",
+        up.matched, up.compared, down.matched, down.compared
+    );
+    up.report_skips("client streams");
+    down.report_skips("server streams");
+    for m in up.mismatches.iter().chain(&down.mismatches) {
+        println!("  mismatch: {m}");
+    }
+    assert!(up.compared > 100, "too few ClientHellos compared");
+    assert!(
+        up.rate() >= MIN_CLIENT_MATCH,
+        "client match rate {}",
+        up.rate()
+    );
+    assert!(
+        down.rate() >= MIN_SERVER_MATCH,
+        "server match rate {}",
+        down.rate()
+    );
+}
+
+/// Measured rates, kept as floors (residuals explained in schemas/tls.md).
+const MIN_CLIENT_MATCH: f64 = 1.0;
+const MIN_SERVER_MATCH: f64 = 1.0;
+const MIN_JA4_MATCH: f64 = 1.0;
+
+trait Kind {
+    fn map_err_kind(&self) -> &'static str;
+}
+
+impl<T> Kind for Parse<T> {
+    fn map_err_kind(&self) -> &'static str {
+        match self {
+            Parse::Done(_) => "done",
+            Parse::NeedMore => "needs more bytes",
+            Parse::Malformed(why) => why,
+        }
+    }
+}
+
+#[test]
+fn ja4_matches_arkime() {
+    let Some(corpus) = corpus() else { return };
+    let Ok(dir) = fs::read_dir(corpus.join("arkime/expected")) else {
+        eprintln!("no arkime/expected in the corpus");
+        return;
+    };
+    let mut tests: Vec<PathBuf> = dir.flatten().map(|e| e.path()).collect();
+    tests.sort();
+    let mut tally = Tally::default();
+    for test in tests {
+        let Ok(text) = fs::read_to_string(&test) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let Some(sessions) = json["sessions3"].as_array() else {
+            continue;
+        };
+        // (client tuple, ja4 values) of TCP sessions with a JA4.
+        let mut wanted = Vec::new();
+        for s in sessions {
+            let b = &s["body"];
+            let Some(ja4) = b["tls"]["ja4"].as_array() else {
+                continue;
+            };
+            if b["ipProtocol"].as_u64() != Some(6) {
+                tally.skip("not TCP (QUIC, DTLS)", &test.display().to_string());
+                continue;
+            }
+            let ip = |side: &str| {
+                b[side]["ip"]
+                    .as_str()
+                    .and_then(|a| a.parse::<IpAddr>().ok())
+            };
+            let port = |side: &str| b[side]["port"].as_u64().and_then(|p| u16::try_from(p).ok());
+            let (Some(si), Some(sp), Some(di), Some(dp)) = (
+                ip("source"),
+                port("source"),
+                ip("destination"),
+                port("destination"),
+            ) else {
+                continue;
+            };
+            let values: Vec<String> = ja4
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            wanted.push(((si, sp, di, dp), values));
+        }
+        if wanted.is_empty() {
+            continue;
+        }
+        let stem = test
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let capture = corpus.join("arkime/pcap").join(format!("{stem}.pcap"));
+        let keys: HashSet<Tuple> = wanted.iter().map(|(k, _)| *k).collect();
+        let streams = tcp_streams(&capture, |k| keys.contains(k));
+        for (key, values) in wanted {
+            let data = streams.get(&key).map(|s| s.data.as_slice()).unwrap_or(&[]);
+            if let Some(why) = skip_reason(data) {
+                tally.skip(why, &stem);
+                continue;
+            }
+            tally.compared += 1;
+            match parse_client_hello(data) {
+                Parse::Done(ch) if values.contains(&ch.ja4(false)) => tally.matched += 1,
+                Parse::Done(ch) => tally.mismatches.push(format!(
+                    "{stem} {key:?}: {} / arkime {values:?}",
+                    ch.ja4(false)
+                )),
+                other => tally.mismatches.push(format!(
+                    "{stem} {key:?}: ClientHello {}",
+                    other.map_err_kind()
+                )),
+            }
+        }
+    }
+    println!("ja4: {}/{} match arkime", tally.matched, tally.compared);
+    tally.report_skips("sessions");
+    for m in &tally.mismatches {
+        println!("  mismatch: {m}");
+    }
+    assert!(tally.compared > 10, "too few JA4 sessions compared");
+    assert!(
+        tally.rate() >= MIN_JA4_MATCH,
+        "ja4 match rate {}",
+        tally.rate()
+    );
+}
