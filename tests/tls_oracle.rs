@@ -3,11 +3,11 @@
 //! (JA4 per session). Needs `WA1KPCAP_CORPUS`; without it the tests say why
 //! and pass.
 //!
-//! The per-direction TCP byte streams are rebuilt here in the simplest way
-//! that serves hellos: segments in capture order per (src, sport, dst,
-//! dport), exact retransmissions and overlaps cut by sequence number, early
-//! segments held until the gap fills. Only the first connection of a 4-tuple
-//! is kept (a reused port starts no new stream).
+//! The per-direction TCP byte streams are rebuilt with the library's
+//! parser-side reassembler (`proto::stream::TcpStream`: sequence order,
+//! first arrival wins, early segments held until the hole fills), so these
+//! oracles check it too. Only the first connection of a 4-tuple is kept (a
+//! reused port starts no new stream).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use wa1kpcap::capture::Capture;
 use wa1kpcap::decode::{decode, Transport};
+use wa1kpcap::proto::stream::TcpStream;
 use wa1kpcap::proto::tls::{parse_client_hello, parse_server_hello};
 use wa1kpcap::proto::Parse;
 
@@ -34,14 +35,20 @@ fn corpus() -> Option<PathBuf> {
 
 type Tuple = (IpAddr, u16, IpAddr, u16);
 
-#[derive(Default)]
+/// One direction, rebuilt by the library's parser-side reassembler.
 struct Stream {
-    next_seq: Option<u32>,
-    data: Vec<u8>,
-    /// Segments that arrived ahead of `next_seq`, by sequence number.
-    early: BTreeMap<u32, Vec<u8>>,
+    inner: TcpStream,
     /// A SYN was seen after data: a new connection on the same 4-tuple.
     closed: bool,
+}
+
+impl Default for Stream {
+    fn default() -> Stream {
+        Stream {
+            inner: TcpStream::new(STREAM_CAP_BYTES),
+            closed: false,
+        }
+    }
 }
 
 impl Stream {
@@ -50,44 +57,17 @@ impl Stream {
             return;
         }
         if syn {
-            if !self.data.is_empty() {
+            if !self.inner.bytes().is_empty() || self.inner.has_hole() {
                 self.closed = true;
                 return;
             }
-            self.next_seq = Some(seq.wrapping_add(1));
-            return;
+            self.inner.syn(seq);
         }
-        if payload.is_empty() || self.data.len() >= STREAM_CAP_BYTES {
-            return;
-        }
-        let next = *self.next_seq.get_or_insert(seq);
-        let ahead = seq.wrapping_sub(next) as i32;
-        if ahead > 0 {
-            if self.early.len() < 256 {
-                self.early.insert(seq, payload.to_vec());
-            }
-            return;
-        }
-        self.append(seq, payload);
-        // Drain held segments the new bytes reached.
-        while let Some(seq) = self
-            .early
-            .keys()
-            .copied()
-            .find(|s| s.wrapping_sub(self.next_seq.unwrap_or(*s)) as i32 <= 0)
-        {
-            let p = self.early.remove(&seq).unwrap_or_default();
-            self.append(seq, &p);
-        }
+        self.inner.segment(seq, payload);
     }
 
-    fn append(&mut self, seq: u32, payload: &[u8]) {
-        let next = self.next_seq.unwrap_or(seq);
-        let behind = next.wrapping_sub(seq) as usize;
-        if let Some(new) = payload.get(behind..) {
-            self.data.extend_from_slice(new);
-            self.next_seq = Some(next.wrapping_add(new.len() as u32));
-        }
+    fn data(&self) -> &[u8] {
+        self.inner.bytes()
     }
 }
 
@@ -308,12 +288,12 @@ fn hellos_match_tshark() {
                 up.skip("stream not decoded (tunnel/link not matched)", &name);
                 continue;
             };
-            if let Some(why) = skip_reason(&stream.data) {
+            if let Some(why) = skip_reason(stream.data()) {
                 up.skip(why, &name);
                 continue;
             }
             up.compared += 1;
-            let got = match parse_client_hello(&stream.data) {
+            let got = match parse_client_hello(stream.data()) {
                 Parse::Done(ch) => ch,
                 // TShark stops at a malformed hello too and computes no JA3
                 // (pcapplusplus ssl-malformed1: server_name body too short):
@@ -352,12 +332,12 @@ fn hellos_match_tshark() {
                 down.skip("stream not decoded (tunnel/link not matched)", &name);
                 continue;
             };
-            if let Some(why) = skip_reason(&stream.data) {
+            if let Some(why) = skip_reason(stream.data()) {
                 down.skip(why, &name);
                 continue;
             }
             down.compared += 1;
-            match parse_server_hello(&stream.data) {
+            match parse_server_hello(stream.data()) {
                 Parse::Done(sh) if sh.ja3s_hash() == row.ja3s => down.matched += 1,
                 Parse::Malformed(_) if row.ja3s.is_empty() => down.matched += 1,
                 Parse::Done(sh) => down.mismatches.push(format!(
@@ -479,7 +459,7 @@ fn ja4_matches_arkime() {
         let keys: HashSet<Tuple> = wanted.iter().map(|(k, _)| *k).collect();
         let streams = tcp_streams(&capture, |k| keys.contains(k));
         for (key, values) in wanted {
-            let data = streams.get(&key).map(|s| s.data.as_slice()).unwrap_or(&[]);
+            let data = streams.get(&key).map(|s| s.data()).unwrap_or(&[]);
             if let Some(why) = skip_reason(data) {
                 tally.skip(why, &stem);
                 continue;
