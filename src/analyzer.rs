@@ -146,6 +146,12 @@ impl Analyzer {
         self.config.max_sequence_len = n;
         self
     }
+    /// Parse application protocols (TLS hellos so far); on by default.
+    pub fn protocols(mut self, on: bool) -> Self {
+        self.config.protocols = on;
+        self
+    }
+
     pub fn max_flows(mut self, n: usize) -> Self {
         self.config.max_flows = n;
         self

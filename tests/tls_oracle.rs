@@ -262,6 +262,7 @@ fn hellos_match_tshark() {
     let mut files = Vec::new();
     tsv_files(&corpus.join("expected-tshark"), &mut files);
     let (mut up, mut down) = (Tally::default(), Tally::default());
+    let mut in_flows = Tally::default();
     for tsv_path in files {
         let Ok(tsv) = fs::read_to_string(&tsv_path) else {
             continue;
@@ -327,6 +328,63 @@ fn hellos_match_tshark() {
                 ));
             }
         }
+        // The same ClientHellos through the whole engine: the flow of that
+        // 5-tuple (the earliest, as the streams keep the first connection)
+        // carries them.
+        if !clients.is_empty() {
+            let flows = wa1kpcap::Analyzer::new()
+                .analyze_file(&capture)
+                .unwrap_or_default();
+            for row in &clients {
+                let comparable = find_stream(&streams, row)
+                    .is_some_and(|st| skip_reason(st.data()).is_none() && !row.ja3.is_empty());
+                if !comparable {
+                    continue;
+                }
+                in_flows.compared += 1;
+                // Some flow of that 5-tuple (a reused or split connection
+                // makes several) carries the hello.
+                let of_tuple: Vec<&wa1kpcap::Flow> = flows
+                    .iter()
+                    .filter(|f| {
+                        let k = &f.key;
+                        (k.src_port == row.sport
+                            && k.dst_port == row.dport
+                            && row.src.contains(&k.src_ip)
+                            && row.dst.contains(&k.dst_ip))
+                            || (k.src_port == row.dport
+                                && k.dst_port == row.sport
+                                && row.src.contains(&k.dst_ip)
+                                && row.dst.contains(&k.src_ip))
+                    })
+                    .collect();
+                // (the flow's stored fingerprint, as the dataset writes it)
+                let hellos: Vec<(&wa1kpcap::proto::tls::ClientHello, &str)> = of_tuple
+                    .iter()
+                    .filter_map(|f| {
+                        let t = f.tls.as_ref()?;
+                        Some((t.client.as_ref()?, t.fingerprints.ja3_hash.as_str()))
+                    })
+                    .collect();
+                if hellos.iter().any(|(ch, ja3)| {
+                    ch.sni.clone().unwrap_or_default() == row.sni
+                        && ch.alpn.join(",") == row.alpn
+                        && *ja3 == row.ja3
+                }) {
+                    in_flows.matched += 1;
+                } else {
+                    in_flows.mismatches.push(format!(
+                        "{name} frame {}: {} flows of the 5-tuple, hellos {:?}",
+                        row.frame,
+                        of_tuple.len(),
+                        hellos
+                            .iter()
+                            .map(|(c, ja3)| (&c.sni, *ja3))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
         for row in &servers {
             let Some(stream) = find_stream(&streams, row) else {
                 down.skip("stream not decoded (tunnel/link not matched)", &name);
@@ -359,11 +417,26 @@ fn hellos_match_tshark() {
         "tls: {}/{} client hellos match tshark (sni, alpn, ja3); {}/{} server hellos (ja3s)",
         up.matched, up.compared, down.matched, down.compared
     );
+    println!(
+        "tls in flows: {}/{} ClientHellos tshark sees are on their flow (sni, alpn, ja3)",
+        in_flows.matched, in_flows.compared
+    );
     up.report_skips("client streams");
     down.report_skips("server streams");
-    for m in up.mismatches.iter().chain(&down.mismatches) {
+    for m in up
+        .mismatches
+        .iter()
+        .chain(&down.mismatches)
+        .chain(&in_flows.mismatches)
+    {
         println!("  mismatch: {m}");
     }
+    assert!(in_flows.compared > 100, "too few flows compared");
+    assert!(
+        in_flows.rate() >= MIN_CLIENT_MATCH,
+        "flow match rate {}",
+        in_flows.rate()
+    );
     assert!(up.compared > 100, "too few ClientHellos compared");
     assert!(
         up.rate() >= MIN_CLIENT_MATCH,

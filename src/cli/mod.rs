@@ -143,6 +143,9 @@ struct AnalyzerArgs {
     /// Most flows held at once per worker; the least recently active end early.
     #[arg(long, default_value_t = 1_000_000)]
     max_flows: usize,
+    /// Do not parse application protocols (TLS hellos): their columns stay null.
+    #[arg(long)]
+    no_protocols: bool,
 }
 
 impl AnalyzerArgs {
@@ -156,6 +159,7 @@ impl AnalyzerArgs {
             .enable_reassembly(!self.no_reassembly)
             .max_sequence_len(self.max_sequence_len)
             .max_flows(self.max_flows)
+            .protocols(!self.no_protocols)
     }
 }
 

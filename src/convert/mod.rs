@@ -593,6 +593,7 @@ fn settings_json(a: &Analyzer, o: &ConvertOptions) -> serde_json::Value {
         "enable_reassembly": c.enable_reassembly,
         "max_sequence_len": c.max_sequence_len,
         "max_flows": c.max_flows,
+        "protocols": c.protocols,
         "max_memory_bytes": o.max_memory_bytes,
         "filter": o.filter.as_ref().map(|f| f.expr().to_string()),
         "format": o.format,

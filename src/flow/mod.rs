@@ -6,6 +6,7 @@
 //! mean ([`crate::features`]) or how packets were decoded.
 //! The contract is written in `schemas/flow.md`.
 
+mod app;
 mod key;
 mod table;
 mod tcp;
@@ -14,6 +15,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+pub use app::{Fingerprints, TlsInfo};
 pub use key::{CanonicalKey, FlowKey};
 pub use table::{Counted, FlowTable, FlowTableStats, PacketIn};
 pub use tcp::TcpTracker;
@@ -48,6 +50,9 @@ pub struct FlowConfig {
     /// Most flows held at once; beyond it the least recently active flow
     /// ends early (`end_reason = evicted`).
     pub max_flows: usize,
+    /// Parse application protocols (TLS hellos so far) from the first bytes
+    /// of each TCP direction.
+    pub protocols: bool,
 }
 
 impl Default for FlowConfig {
@@ -63,6 +68,7 @@ impl Default for FlowConfig {
             enable_reassembly: true,
             max_sequence_len: None,
             max_flows: 1_000_000,
+            protocols: true,
         }
     }
 }
@@ -156,6 +162,9 @@ pub struct Flow {
     pub reassembled_packets: u64,
     /// Values of custom features, by name.
     pub features: Vec<(String, FeatureValue)>,
+    /// TLS hellos seen at the start of the flow's directions (TCP only).
+    #[serde(skip)]
+    pub tls: Option<Box<TlsInfo>>,
 }
 
 impl Flow {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
+use super::app::AppTracker;
 use super::key::{CanonicalKey, FlowKey};
 use super::tcp::TcpTracker;
 use super::{EndReason, Flow, FlowConfig, FlowMetrics};
@@ -100,6 +101,8 @@ struct FlowState {
     tunnel: Option<TunnelInfo>,
     icmp: Option<(u8, u8)>,
     custom: Vec<Box<dyn FeatureState>>,
+    /// Application-protocol parsing (TCP flows, when enabled).
+    app: Option<Box<AppTracker>>,
 }
 
 struct Slot {
@@ -270,6 +273,11 @@ impl FlowTable {
         let f = self.slots[s as usize].flow.as_mut()?;
         let dir = if f.key.is_up(p.ip.src, sport) { 0 } else { 1 };
         let ord = f.ord;
+        // Parsers read every segment, retransmissions included (the stream
+        // resolves overlaps), before the filters below may drop it.
+        if let (Some(t), Some(app)) = (tcp, f.app.as_mut()) {
+            app.segment(dir, t);
+        }
         f.active_ns = f.active_ns.max(p.ts_ns);
         if let Some(t) = tcp {
             if f.tcp.is_retransmission(dir, t) {
@@ -383,6 +391,7 @@ impl FlowTable {
             },
             custom: self.features.iter().map(|f| f.init()).collect(),
             list,
+            app: (list == TCP && self.cfg.protocols).then(|| Box::new(AppTracker::new())),
         };
         let s = match self.free.pop() {
             Some(s) => {
@@ -523,6 +532,7 @@ impl FlowTable {
             features: names
                 .zip(f.custom.into_iter().map(|c| c.finish()))
                 .collect(),
+            tls: f.app.and_then(|a| a.finish()),
         }
     }
 

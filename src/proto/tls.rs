@@ -21,6 +21,7 @@
 //! the slice before use: no input can make these functions panic.
 
 use std::borrow::Cow;
+use std::fmt::Write;
 
 use tls_parser::{
     parse_tls_handshake_client_hello, parse_tls_handshake_msg_server_hello,
@@ -447,7 +448,7 @@ fn join_decimal<T: Copy + Into<u16> + std::fmt::Display>(values: &[T], sep: &str
         if !out.is_empty() {
             out.push_str(sep);
         }
-        out.push_str(&v.to_string());
+        let _ = write!(out, "{v}");
     }
     out
 }
@@ -459,7 +460,7 @@ fn join_hex4(values: &[u16]) -> String {
         if !out.is_empty() {
             out.push(',');
         }
-        out.push_str(&format!("{v:04x}"));
+        let _ = write!(out, "{v:04x}");
     }
     out
 }
@@ -481,7 +482,7 @@ impl ClientHello {
 
     /// MD5 of [`ja3_string`](Self::ja3_string), lower-case hex.
     pub fn ja3_hash(&self) -> String {
-        hex(&md5(self.ja3_string().as_bytes()))
+        md5_hex(&self.ja3_string())
     }
 
     /// The version JA4 reports: the highest non-GREASE supported_versions
@@ -621,14 +622,21 @@ impl ServerHello {
 
     /// MD5 of [`ja3s_string`](Self::ja3s_string), lower-case hex.
     pub fn ja3s_hash(&self) -> String {
-        hex(&md5(self.ja3s_string().as_bytes()))
+        md5_hex(&self.ja3s_string())
     }
 }
 
+/// MD5 of a JA3/JA3S string, lower-case hex (the published form).
+pub fn md5_hex(text: &str) -> String {
+    hex(&md5(text.as_bytes()))
+}
+
 fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     s
 }

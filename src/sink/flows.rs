@@ -14,7 +14,8 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
 use crate::features::{Family, SeqStats, STAT_NAMES};
-use crate::flow::{Flow, FlowMetrics};
+use crate::flow::{Fingerprints, Flow, FlowMetrics};
+use crate::proto::tls::{version_name, ClientHello, ServerHello};
 
 /// One flow and where it came from.
 pub struct FlowRow<'a> {
@@ -310,6 +311,181 @@ fn str_col(name: &str, meaning: &str, f: fn(&FlowRow<'_>, &mut StringBuilder)) -
     )
 }
 
+/// A nullable string column: `f` writes the value and says whether there
+/// is one.
+fn opt_str_col(name: &str, meaning: &str, f: fn(&Flow, &mut StringBuilder) -> bool) -> ColumnSpec {
+    let mut c = col(
+        name,
+        ColType::Utf8,
+        meaning,
+        "",
+        Box::new(move |rows| {
+            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 8);
+            for r in rows {
+                if f(r.flow, &mut b) {
+                    b.append_value("");
+                } else {
+                    b.append_null();
+                }
+            }
+            Arc::new(b.finish())
+        }),
+    );
+    c.nullable = true;
+    c
+}
+
+/// A nullable list column: `fill` appends the items and says whether the
+/// list exists.
+fn opt_list_col<B: ArrayBuilder + Default>(
+    name: &str,
+    ty: ColType,
+    meaning: &str,
+    fill: fn(&Flow, &mut B) -> bool,
+) -> ColumnSpec {
+    let mut c = col(
+        name,
+        ty,
+        meaning,
+        "",
+        Box::new(move |rows| {
+            let mut b = ListBuilder::new(B::default());
+            for r in rows {
+                let present = fill(r.flow, b.values());
+                b.append(present);
+            }
+            Arc::new(b.finish())
+        }),
+    );
+    c.nullable = true;
+    c
+}
+
+/// A nullable int32 column.
+fn opt_i32_col(name: &str, meaning: &str, f: fn(&Flow) -> Option<i32>) -> ColumnSpec {
+    let mut c = col(
+        name,
+        ColType::Int32,
+        meaning,
+        "",
+        Box::new(move |rows| Arc::new(rows.iter().map(|r| f(r.flow)).collect::<Int32Array>())),
+    );
+    c.nullable = true;
+    c
+}
+
+fn client(f: &Flow) -> Option<&ClientHello> {
+    f.tls.as_ref()?.client.as_ref()
+}
+
+fn server(f: &Flow) -> Option<&ServerHello> {
+    f.tls.as_ref()?.server.as_ref()
+}
+
+/// A fingerprint computed at the flow's end; null when empty (no hello).
+fn fingerprint(f: &Flow, pick: fn(&Fingerprints) -> &String, b: &mut StringBuilder) -> bool {
+    f.tls
+        .as_ref()
+        .map(|t| pick(&t.fingerprints))
+        .is_some_and(|v| !v.is_empty() && b.write_str(v).is_ok())
+}
+
+fn u16_list(values: Option<&Vec<u16>>, b: &mut Int32Builder) -> bool {
+    match values {
+        Some(v) => {
+            v.iter().for_each(|&x| b.append_value(i32::from(x)));
+            true
+        }
+        None => false,
+    }
+}
+
+/// The application-protocol columns (null when absent; `schemas/tls.md`).
+fn app_columns() -> Vec<ColumnSpec> {
+    vec![
+        opt_str_col(
+            "app_protocol",
+            "application protocol recognised from the flow's bytes (tls); null if none",
+            |f, b| f.tls.is_some() && b.write_str("tls").is_ok(),
+        ),
+        opt_str_col("sni", "TLS server name (ClientHello SNI)", |f, b| {
+            client(f)
+                .and_then(|c| c.sni.as_deref())
+                .is_some_and(|s| b.write_str(s).is_ok())
+        }),
+        opt_list_col::<StringBuilder>(
+            "alpn",
+            ColType::ListUtf8,
+            "ALPN protocols the client offered, in order",
+            |f, b| match client(f) {
+                Some(c) => {
+                    c.alpn.iter().for_each(|a| b.append_value(a));
+                    true
+                }
+                None => false,
+            },
+        ),
+        opt_str_col(
+            "alpn_selected",
+            "ALPN protocol the server selected",
+            |f, b| {
+                server(f)
+                    .and_then(|s| s.alpn.as_deref())
+                    .is_some_and(|a| b.write_str(a).is_ok())
+            },
+        ),
+        opt_str_col(
+            "tls_version",
+            "negotiated TLS version (ServerHello; supported_versions wins over the legacy field)",
+            |f, b| {
+                server(f).is_some_and(|s| b.write_str(version_name(s.negotiated_version())).is_ok())
+            },
+        ),
+        opt_list_col::<Int32Builder>(
+            "tls_cipher_suites",
+            ColType::ListInt32,
+            "cipher suites the client offered, in order (GREASE included)",
+            |f, b| u16_list(client(f).map(|c| &c.cipher_suites), b),
+        ),
+        opt_i32_col("tls_cipher", "cipher suite the server selected", |f| {
+            server(f).map(|s| i32::from(s.cipher))
+        }),
+        opt_list_col::<Int32Builder>(
+            "tls_extensions",
+            ColType::ListInt32,
+            "ClientHello extension types, in order (GREASE included)",
+            |f, b| u16_list(client(f).map(|c| &c.extensions), b),
+        ),
+        opt_list_col::<Int32Builder>(
+            "tls_supported_groups",
+            ColType::ListInt32,
+            "supported groups the client offered, in order",
+            |f, b| u16_list(client(f).map(|c| &c.supported_groups), b),
+        ),
+        opt_list_col::<Int32Builder>(
+            "tls_signature_algorithms",
+            ColType::ListInt32,
+            "signature algorithms the client offered, in order",
+            |f, b| u16_list(client(f).map(|c| &c.signature_algorithms), b),
+        ),
+        opt_str_col("ja3", "JA3 string of the ClientHello", |f, b| {
+            fingerprint(f, |p| &p.ja3, b)
+        }),
+        opt_str_col("ja3_hash", "JA3 (MD5 of the JA3 string, hex)", |f, b| {
+            fingerprint(f, |p| &p.ja3_hash, b)
+        }),
+        opt_str_col("ja3s", "JA3S string of the ServerHello", |f, b| {
+            fingerprint(f, |p| &p.ja3s, b)
+        }),
+        opt_str_col("ja3s_hash", "JA3S (MD5 of the JA3S string, hex)", |f, b| {
+            fingerprint(f, |p| &p.ja3s_hash, b)
+        }),
+        opt_str_col("ja4", "JA4 TLS client fingerprint (FoxIO)", |f, b| {
+            fingerprint(f, |p| &p.ja4, b)
+        }),
+    ]
+}
+
 /// Every column of the flows table, in order.
 pub fn flow_columns() -> Vec<ColumnSpec> {
     let mut c = vec![
@@ -590,6 +766,7 @@ pub fn flow_columns() -> Vec<ColumnSpec> {
             },
         ),
     ]);
+    c.extend(app_columns());
     c
 }
 
