@@ -1,0 +1,310 @@
+//! DNS messages against TShark 4.0 on the shared corpus: for every frame
+//! TShark lists with a DNS message, the id, first question name and type,
+//! RCODE (responses), and the A, AAAA and CNAME data of all sections (TShark's
+//! `dns.a` / `dns.aaaa` / `dns.cname` fields cover every section, in order).
+//! Needs `WA1KPCAP_CORPUS`; without it the test says why and passes.
+//!
+//! UDP payloads are parsed as they are; IP fragments are reassembled with
+//! the library's defragmenter and the datagram is parsed at the frame that
+//! completes it (TShark reports it there too). DNS over TCP is rebuilt per
+//! direction with the library's parser-side reassembler
+//! (`proto::stream::TcpStream`), and each message is attributed to the frame
+//! that completed it, as TShark does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use wa1kpcap::capture::Capture;
+use wa1kpcap::decode::defrag::{Defragmenter, FragmentOutcome};
+use wa1kpcap::decode::{decode, Packet, Transport};
+use wa1kpcap::proto::dns::{parse_message, parse_tcp_stream, DnsMessage};
+use wa1kpcap::proto::stream::TcpStream;
+use wa1kpcap::proto::Parse;
+
+const STREAM_CAP_BYTES: usize = 1024 * 1024;
+
+fn corpus() -> Option<PathBuf> {
+    match std::env::var_os("WA1KPCAP_CORPUS") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            eprintln!("WA1KPCAP_CORPUS is not set: skipping the DNS oracle test");
+            None
+        }
+    }
+}
+
+fn tsv_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            tsv_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "tsv") {
+            out.push(p);
+        }
+    }
+}
+
+/// One TShark DNS row.
+struct Row {
+    frame: u64,
+    id: u16,
+    qname: String,
+    qtype: String,
+    rcode: String,
+    a: String,
+    aaaa: String,
+    cname: String,
+}
+
+fn tshark_dns(tsv: &str) -> Vec<Row> {
+    let mut lines = tsv.lines();
+    let Some(header) = lines.next() else {
+        return vec![];
+    };
+    let col: HashMap<&str, usize> = header
+        .split('\t')
+        .enumerate()
+        .map(|(i, c)| (c, i))
+        .collect();
+    let mut rows = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let get = |name: &str| {
+            col.get(name)
+                .and_then(|&i| cells.get(i))
+                .copied()
+                .unwrap_or("")
+                .to_owned()
+        };
+        let id = get("dns.id");
+        let Ok(id) = u16::from_str_radix(id.trim_start_matches("0x"), 16) else {
+            continue;
+        };
+        let Ok(frame) = get("frame.number").parse() else {
+            continue;
+        };
+        let first = |s: String| s.split(',').next().unwrap_or("").to_owned();
+        rows.push(Row {
+            frame,
+            id,
+            qname: first(get("dns.qry.name")),
+            qtype: first(get("dns.qry.type")),
+            rcode: get("dns.flags.rcode"),
+            a: get("dns.a"),
+            aaaa: get("dns.aaaa"),
+            cname: get("dns.cname"),
+        });
+    }
+    rows
+}
+
+type Tuple = (IpAddr, u16, IpAddr, u16);
+
+/// What our side saw at one frame.
+enum Seen {
+    Messages(Vec<DnsMessage>),
+    Malformed(&'static str),
+    /// A TCP payload that completed no message.
+    TcpIncomplete,
+}
+
+/// DNS messages per frame number, for the frames in `wanted`.
+fn our_messages(path: &Path, wanted: &HashMap<u64, ()>) -> HashMap<u64, Seen> {
+    let mut out = HashMap::new();
+    let mut defrag = Defragmenter::default();
+    let mut streams: HashMap<Tuple, (TcpStream, usize)> = HashMap::new();
+    let Ok(mut cap) = Capture::open(path) else {
+        return out;
+    };
+    let _ = cap.for_each_packet(|raw| {
+        let p = decode(raw.linktype, raw.data, raw.wire_len);
+        let reassembled;
+        let p: Packet<'_> = if p.is_fragment() {
+            let Some(ip) = p.ip.as_ref() else { return };
+            match defrag.push(raw.ts_ns, ip, raw.wire_len) {
+                FragmentOutcome::Complete(r) => {
+                    reassembled = r.bytes;
+                    p.with_reassembled(&reassembled)
+                }
+                _ => return,
+            }
+        } else {
+            p
+        };
+        let Some(ip) = p.ip.as_ref() else { return };
+        match p.transport {
+            Transport::Udp(u) if wanted.contains_key(&raw.frame) => {
+                let seen = match parse_message(u.payload) {
+                    Parse::Done(m) => Seen::Messages(vec![m]),
+                    Parse::NeedMore => Seen::TcpIncomplete,
+                    Parse::Malformed(why) => Seen::Malformed(why),
+                };
+                out.insert(raw.frame, seen);
+            }
+            Transport::Tcp(t)
+                if t.src_port == 53 || t.dst_port == 53 || wanted.contains_key(&raw.frame) =>
+            {
+                let key = (ip.src, t.src_port, ip.dst, t.dst_port);
+                let (stream, used) = streams
+                    .entry(key)
+                    .or_insert_with(|| (TcpStream::new(STREAM_CAP_BYTES), 0));
+                if t.flags & 0x02 != 0 {
+                    stream.syn(t.seq);
+                }
+                stream.segment(t.seq, t.payload);
+                let mut msgs = Vec::new();
+                let mut why = None;
+                loop {
+                    match parse_tcp_stream(stream.bytes().get(*used..).unwrap_or(&[])) {
+                        Parse::Done((m, n)) => {
+                            msgs.push(m);
+                            *used += n;
+                        }
+                        Parse::NeedMore => break,
+                        Parse::Malformed(w) => {
+                            why = Some(w);
+                            break;
+                        }
+                    }
+                }
+                if wanted.contains_key(&raw.frame) {
+                    let seen = match (msgs.is_empty(), why) {
+                        (false, _) => Seen::Messages(msgs),
+                        (true, Some(w)) => Seen::Malformed(w),
+                        (true, None) => Seen::TcpIncomplete,
+                    };
+                    out.insert(raw.frame, seen);
+                }
+            }
+            _ => {}
+        }
+    });
+    out
+}
+
+/// Our A, AAAA and CNAME data over all sections, comma-joined like TShark.
+fn record_list(m: &DnsMessage, rtype: u16) -> String {
+    m.answers
+        .iter()
+        .chain(&m.authorities)
+        .chain(&m.additionals)
+        .filter(|r| r.rtype == rtype && !r.data.is_empty())
+        .map(|r| r.data.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn dns_messages_match_tshark() {
+    let Some(corpus) = corpus() else { return };
+    let mut files = Vec::new();
+    tsv_files(&corpus.join("expected-tshark"), &mut files);
+    let (mut compared, mut matched) = (0usize, 0usize);
+    let (mut with_answers, mut answers_matched) = (0usize, 0usize);
+    let mut skipped: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    for tsv_path in files {
+        let Ok(tsv) = fs::read_to_string(&tsv_path) else {
+            continue;
+        };
+        let rows = tshark_dns(&tsv);
+        if rows.is_empty() {
+            continue;
+        }
+        let rel = tsv_path
+            .strip_prefix(corpus.join("expected-tshark"))
+            .unwrap_or(&tsv_path)
+            .with_extension("");
+        let name = rel.display().to_string();
+        let wanted: HashMap<u64, ()> = rows.iter().map(|r| (r.frame, ())).collect();
+        let ours = our_messages(&corpus.join(&rel), &wanted);
+        for row in &rows {
+            let msg = match ours.get(&row.frame) {
+                None => {
+                    skipped
+                        .entry("frame not decoded to UDP/TCP")
+                        .or_default()
+                        .push(name.clone());
+                    continue;
+                }
+                Some(Seen::TcpIncomplete) => {
+                    skipped
+                        .entry("TCP message not complete in the stream")
+                        .or_default()
+                        .push(name.clone());
+                    continue;
+                }
+                Some(Seen::Malformed(why)) => {
+                    compared += 1;
+                    mismatches.push(format!("{name} frame {}: malformed: {why}", row.frame));
+                    continue;
+                }
+                // TShark lists one row per frame; with several messages
+                // in a segment, compare the one with its id.
+                Some(Seen::Messages(ms)) => ms.iter().find(|m| m.id == row.id).unwrap_or(&ms[0]),
+            };
+            compared += 1;
+            let qname = msg.questions.first().map_or("", |q| q.name.as_str());
+            let qtype = msg
+                .questions
+                .first()
+                .map_or(String::new(), |q| q.qtype.to_string());
+            // TShark shows the 4 header bits, and only for responses.
+            let rcode = if msg.response {
+                (msg.rcode & 0x0f).to_string()
+            } else {
+                String::new()
+            };
+            if msg.id == row.id && qname == row.qname && qtype == row.qtype && rcode == row.rcode {
+                matched += 1;
+            } else {
+                mismatches.push(format!(
+                    "{name} frame {}: id {:#06x}/{:#06x} qname {qname:?}/{:?} qtype {qtype}/{} rcode {rcode:?}/{:?}",
+                    row.frame, msg.id, row.id, row.qname, row.qtype, row.rcode
+                ));
+            }
+            if !(row.a.is_empty() && row.aaaa.is_empty() && row.cname.is_empty()) {
+                with_answers += 1;
+                let got = (
+                    record_list(msg, 1),
+                    record_list(msg, 28),
+                    record_list(msg, 5),
+                );
+                if got == (row.a.clone(), row.aaaa.clone(), row.cname.clone()) {
+                    answers_matched += 1;
+                } else {
+                    mismatches.push(format!(
+                        "{name} frame {}: answers a {:?}/{:?} aaaa {:?}/{:?} cname {:?}/{:?} ({:?})",
+                        row.frame, got.0, row.a, got.1, row.aaaa, got.2, row.cname, msg.anomaly
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "dns: {matched}/{compared} messages match tshark (id, qname, qtype, rcode); answers {answers_matched}/{with_answers}"
+    );
+    for (why, captures) in &skipped {
+        let mut names = captures.clone();
+        names.dedup();
+        println!("  skipped {} {why}: {}", captures.len(), names.join(" "));
+    }
+    for m in &mismatches {
+        println!("  mismatch: {m}");
+    }
+    assert!(compared > 1000, "too few DNS messages compared: {compared}");
+    assert!(
+        matched as f64 / compared as f64 >= 0.99,
+        "{matched}/{compared} DNS messages match"
+    );
+    assert!(
+        answers_matched as f64 / with_answers.max(1) as f64 >= 0.99,
+        "{answers_matched}/{with_answers} answer lists match"
+    );
+}
