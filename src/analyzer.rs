@@ -276,10 +276,9 @@ impl Engine {
         self.packet_decoded(raw, &p, on_flow, want_record)
     }
 
-    /// As [`Engine::packet_with`], for a packet its caller already decoded
-    /// (the pipeline's reader decodes once to pick the worker).
+    /// The rest of [`Engine::packet_with`] once the packet is decoded.
     #[inline]
-    pub fn packet_decoded(
+    fn packet_decoded(
         &mut self,
         raw: &RawPacket<'_>,
         p: &Packet<'_>,

@@ -21,7 +21,7 @@ use super::output::{OutputCtx, WorkerOutput};
 use super::{size_mtime, ConvertOptions, InputReport, Job};
 use crate::analyzer::{Analyzer, Engine, RunSummary};
 use crate::capture::{Capture, RawPacket, SlicePackets};
-use crate::decode::{decode, plain_ip_pair, Packet};
+use crate::decode::{decode, plain_ip_pair};
 
 /// Packets per batch sent to a worker.
 const BATCH: usize = 1024;
@@ -111,16 +111,10 @@ impl<'c> Worker<'c> {
 
     #[inline]
     fn packet(&mut self, raw: &RawPacket<'_>) {
-        let p = decode(raw.linktype, raw.data, raw.wire_len);
-        self.decoded(raw, &p);
-    }
-
-    #[inline]
-    fn decoded(&mut self, raw: &RawPacket<'_>, p: &Packet<'_>) {
         let out = &mut self.out;
         let rec = self
             .engine
-            .packet_decoded(raw, p, &mut |f| out.flow(f), self.want_records);
+            .packet_with(raw, &mut |f| out.flow(f), self.want_records);
         if let Some(r) = rec {
             self.out
                 .packet(self.input, raw.frame, raw.data.len() as u32, raw.data, &r);
@@ -379,9 +373,8 @@ fn run_parallel<'c>(
             let recycle = recycle_tx.clone();
             let done = done.clone();
             // Named so that profilers and `top -H` show who is who; failing
-            // to start a thread is what `std::thread::scope`'s `spawn` does.
+            // to start a thread panics, as `std::thread::scope`'s `spawn` does.
             let builder = std::thread::Builder::new().name(format!("wa1kpcap-worker-{w}"));
-            #[allow(clippy::expect_used)]
             handles.push(
                 builder
                     .spawn_scoped(s, move || {
@@ -419,7 +412,8 @@ fn run_parallel<'c>(
                 reports[i].error = error;
             }
         }
-        reader.close();
+        // Closing the channels ends the workers' loops.
+        drop(reader);
         handles
             .into_iter()
             .map(|h| match h.join() {
@@ -541,9 +535,5 @@ impl<'a> Reader<'a> {
                 self.released[i] = end;
             }
         }
-    }
-
-    fn close(self) {
-        drop(self.txs);
     }
 }
