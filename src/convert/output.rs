@@ -69,53 +69,49 @@ pub struct OutputCtx {
 impl OutputCtx {
     pub fn new(out_dir: &Path, o: &ConvertOptions, settings: &serde_json::Value) -> OutputCtx {
         let columns = Arc::new(flow_columns());
-        let mut ctx = OutputCtx {
+        let flows = flows_schema(&columns);
+        let packets = packets_schema(o.raw_bytes);
+        OutputCtx {
             out_dir: out_dir.to_path_buf(),
             format: o.format,
             partition_by: o.partition_by,
             packets: o.packets,
             raw_bytes: o.raw_bytes,
-            flows_schema: flows_schema(&columns),
-            packets_schema: packets_schema(o.raw_bytes),
-            flows_file_schema: flows_schema(&columns),
-            packets_file_schema: packets_schema(o.raw_bytes),
+            flows_file_schema: file_schema(o.partition_by, &flows),
+            packets_file_schema: file_schema(o.partition_by, &packets),
+            flows_schema: flows,
+            packets_schema: packets,
             columns,
             settings: settings.to_string(),
-        };
-        ctx.flows_file_schema = ctx.file_schema(&ctx.flows_schema);
-        ctx.packets_file_schema = ctx.file_schema(&ctx.packets_schema);
-        ctx
-    }
-
-    /// Partitioned by capture, the `capture` column lives in the directory
-    /// name only: Hive readers add it back, and a column of the same name
-    /// in the files would clash with it (pyarrow refuses the dataset).
-    fn drops_capture(&self) -> bool {
-        self.partition_by == PartitionBy::Capture
-    }
-
-    fn file_schema(&self, full: &SchemaRef) -> SchemaRef {
-        if !self.drops_capture() {
-            return full.clone();
         }
-        Arc::new(arrow::datatypes::Schema::new(
-            full.fields()
-                .iter()
-                .filter(|f| f.name() != "capture")
-                .cloned()
-                .collect::<Vec<_>>(),
-        ))
     }
 
     /// The batch as the files hold it.
     fn file_batch(&self, mut batch: RecordBatch) -> RecordBatch {
-        if self.drops_capture() {
+        if self.partition_by == PartitionBy::Capture {
             if let Ok(i) = batch.schema().index_of("capture") {
                 batch.remove_column(i);
             }
         }
         batch
     }
+}
+
+/// The schema of the files: partitioned by capture, the `capture` column
+/// lives in the directory name only — Hive readers add it back, and a column
+/// of the same name in the files would clash with it (pyarrow refuses the
+/// dataset).
+fn file_schema(by: PartitionBy, full: &SchemaRef) -> SchemaRef {
+    if by != PartitionBy::Capture {
+        return full.clone();
+    }
+    Arc::new(arrow::datatypes::Schema::new(
+        full.fields()
+            .iter()
+            .filter(|f| f.name() != "capture")
+            .cloned()
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Percent-encode a Hive partition value (what Hive, Spark and pyarrow
@@ -168,6 +164,32 @@ impl<P> Table<P> {
             parts: HashMap::new(),
             clock: 0,
         }
+    }
+
+    /// Opening `dir` would exceed [`MAX_OPEN_PARTITIONS`].
+    fn needs_room(&self, dir: &str) -> bool {
+        !self.parts.contains_key(dir) && self.parts.len() >= MAX_OPEN_PARTITIONS
+    }
+
+    /// The least recently used partition.
+    fn lru(&self) -> Option<String> {
+        self.parts
+            .iter()
+            .min_by_key(|(_, p)| p.last_used)
+            .map(|(d, _)| d.clone())
+    }
+
+    /// `dir`'s partition, opened with `empty` rows if new, marked used.
+    fn part(&mut self, dir: &str, empty: impl FnOnce() -> P) -> &mut Part<P> {
+        self.clock += 1;
+        let clock = self.clock;
+        let part = self.parts.entry(dir.to_string()).or_insert_with(|| Part {
+            pending: empty(),
+            file: None,
+            last_used: clock,
+        });
+        part.last_used = clock;
+        part
     }
 }
 
@@ -242,12 +264,16 @@ impl<'c> WorkerOutput<'c> {
         let input = self.input_of(flow.ord);
         self.flows_per_input[input] += 1;
         let dir = partition_dir(self.ctx.partition_by, flow.start_ns, &self.captures[input]);
-        let ready = {
-            let part = self.part_flows(&dir);
-            part.pending.push(flow);
-            part.pending.len() >= FLOW_BATCH_ROWS
-        };
-        if ready {
+        if self.flows.needs_room(&dir) {
+            if let Some(old) = self.flows.lru() {
+                self.close_flows(&old);
+            }
+        }
+        let part = self
+            .flows
+            .part(&dir, || Vec::with_capacity(FLOW_BATCH_ROWS));
+        part.pending.push(flow);
+        if part.pending.len() >= FLOW_BATCH_ROWS {
             self.flush_flows(&dir);
         }
     }
@@ -260,65 +286,29 @@ impl<'c> WorkerOutput<'c> {
         raw: &[u8],
         r: &PacketRecord,
     ) {
-        let capture = &self.captures[input];
-        let dir = partition_dir(self.ctx.partition_by, r.ts_ns, capture);
+        let dir = partition_dir(self.ctx.partition_by, r.ts_ns, &self.captures[input]);
+        if self.packets.needs_room(&dir) {
+            if let Some(old) = self.packets.lru() {
+                self.close_packets(&old);
+            }
+        }
         let row = PacketRow {
             flow_id: self.flow_id(r.flow_ord),
-            capture,
+            capture: &self.captures[input],
             frame_number,
             caplen,
             record: r,
             raw,
         };
-        // Borrow juggling: the row borrows self.captures.
-        let (ready, n) = {
-            let ctx = self.ctx;
-            let clock = {
-                self.packets.clock += 1;
-                self.packets.clock
-            };
-            let part = self
-                .packets
-                .parts
-                .entry(dir.clone())
-                .or_insert_with(|| Part {
-                    pending: PacketBatch::new(ctx.packets_schema.clone(), ctx.raw_bytes),
-                    file: None,
-                    last_used: clock,
-                });
-            part.last_used = clock;
-            part.pending.push(&row);
-            (
-                part.pending.len() >= PACKET_BATCH_ROWS,
-                self.packets.parts.len(),
-            )
-        };
+        let ctx = self.ctx;
+        let part = self.packets.part(&dir, || {
+            PacketBatch::new(ctx.packets_schema.clone(), ctx.raw_bytes)
+        });
+        part.pending.push(&row);
         self.packet_rows += 1;
-        if ready {
+        if part.pending.len() >= PACKET_BATCH_ROWS {
             self.flush_packets(&dir);
         }
-        if n > MAX_OPEN_PARTITIONS {
-            self.close_lru_packets(&dir);
-        }
-    }
-
-    fn part_flows(&mut self, dir: &str) -> &mut Part<Vec<Flow>> {
-        if !self.flows.parts.contains_key(dir) && self.flows.parts.len() >= MAX_OPEN_PARTITIONS {
-            self.close_lru_flows();
-        }
-        self.flows.clock += 1;
-        let clock = self.flows.clock;
-        let part = self
-            .flows
-            .parts
-            .entry(dir.to_string())
-            .or_insert_with(|| Part {
-                pending: Vec::with_capacity(FLOW_BATCH_ROWS),
-                file: None,
-                last_used: clock,
-            });
-        part.last_used = clock;
-        part
     }
 
     fn file_path(&mut self, table: &str, dir: &str) -> PathBuf {
@@ -439,27 +429,17 @@ impl<'c> WorkerOutput<'c> {
         }
     }
 
-    fn close_lru_flows(&mut self) {
-        let Some(dir) = lru(&self.flows) else { return };
-        self.flush_flows(&dir);
-        if let Some(part) = self.flows.parts.remove(&dir) {
+    /// Flush a partition and stage its file.
+    fn close_flows(&mut self, dir: &str) {
+        self.flush_flows(dir);
+        if let Some(part) = self.flows.parts.remove(dir) {
             self.stage(part.file);
         }
     }
 
-    fn close_lru_packets(&mut self, keep: &str) {
-        let Some(dir) = self
-            .packets
-            .parts
-            .iter()
-            .filter(|(d, _)| d.as_str() != keep)
-            .min_by_key(|(_, p)| p.last_used)
-            .map(|(d, _)| d.clone())
-        else {
-            return;
-        };
-        self.flush_packets(&dir);
-        if let Some(part) = self.packets.parts.remove(&dir) {
+    fn close_packets(&mut self, dir: &str) {
+        self.flush_packets(dir);
+        if let Some(part) = self.packets.parts.remove(dir) {
             self.stage(part.file);
         }
     }
@@ -468,17 +448,11 @@ impl<'c> WorkerOutput<'c> {
     pub fn finish(mut self) -> WorkerDone {
         let dirs: Vec<String> = self.flows.parts.keys().cloned().collect();
         for d in dirs {
-            self.flush_flows(&d);
-            if let Some(p) = self.flows.parts.remove(&d) {
-                self.stage(p.file);
-            }
+            self.close_flows(&d);
         }
         let dirs: Vec<String> = self.packets.parts.keys().cloned().collect();
         for d in dirs {
-            self.flush_packets(&d);
-            if let Some(p) = self.packets.parts.remove(&d) {
-                self.stage(p.file);
-            }
+            self.close_packets(&d);
         }
         WorkerDone {
             staged: std::mem::take(&mut self.staged),
@@ -487,13 +461,6 @@ impl<'c> WorkerOutput<'c> {
             packet_rows: self.packet_rows,
         }
     }
-}
-
-fn lru<P>(t: &Table<P>) -> Option<String> {
-    t.parts
-        .iter()
-        .min_by_key(|(_, p)| p.last_used)
-        .map(|(d, _)| d.clone())
 }
 
 /// What a worker's output left: staged files and counts.
