@@ -440,12 +440,17 @@ pub fn sample_pcap() -> io::Result<Vec<u8>> {
 /// time order: many concurrent flows of realistic shape, for tests and
 /// benchmarks that need more than the 40-packet sample.
 pub fn traffic_frames(sessions: usize) -> io::Result<Vec<(i64, Vec<u8>)>> {
+    traffic_frames_spaced(sessions, 7_000_000)
+}
+
+/// As [`traffic_frames`], session starts `spacing_ns` apart.
+pub fn traffic_frames_spaced(sessions: usize, spacing_ns: i64) -> io::Result<Vec<(i64, Vec<u8>)>> {
     const CLIENT: [u8; 4] = [192, 168, 1, 10];
     let base = sample_frames()?;
     let mut out = Vec::with_capacity(base.len() * sessions);
     for k in 0..sessions {
         let client = [10, (k >> 16) as u8, (k >> 8) as u8, k as u8];
-        let shift = k as i64 * 7_000_000;
+        let shift = k as i64 * spacing_ns;
         for (ts, f) in &base {
             let mut f = f.clone();
             // IPv4 header after 14 bytes of Ethernet: addresses at 12 and 16.

@@ -789,3 +789,56 @@ fn rerun_skips_finished_inputs_and_resumes_after_a_kill() {
         "one file per good input, nothing left over"
     );
 }
+
+#[test]
+fn more_partitions_than_open_files_keep_every_row() {
+    // 20 sessions an hour apart: 20 hour partitions, more than a worker
+    // keeps open (16), so the least recently used ones are closed and later
+    // ones opened; every flow still lands in its hour.
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = wa1kpcap::capture::writer::PcapWriter::new(
+        Vec::new(),
+        wa1kpcap::capture::LinkType::ETHERNET,
+        65535,
+    )
+    .unwrap();
+    for (t, f) in wa1kpcap::sample::traffic_frames_spaced(20, 3_600_000_000_000).unwrap() {
+        w.write(t, &f, f.len() as u32).unwrap();
+    }
+    let input = write_input(dir.path(), "hours.pcap", &w.into_inner());
+    let found = discover(std::slice::from_ref(&input)).0;
+    let library = Analyzer::new().analyze_file(&input).unwrap();
+    let mut expect: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &library {
+        let t = chrono::DateTime::from_timestamp(f.start_ns.div_euclid(1_000_000_000), 0).unwrap();
+        *expect
+            .entry(t.format("date=%Y-%m-%d/hour=%H").to_string())
+            .or_default() += 1;
+    }
+    assert!(expect.len() > wa1kpcap::convert::output::MAX_OPEN_PARTITIONS);
+    let out = dir.path().join("ds");
+    let o = ConvertOptions {
+        partition_by: PartitionBy::Hour,
+        ..opts()
+    };
+    convert(&Analyzer::new(), &found, &out, &o).unwrap();
+    let flows = out.join("flows");
+    let mut got: BTreeMap<String, usize> = BTreeMap::new();
+    for f in files(&flows, "parquet") {
+        let part = f
+            .parent()
+            .unwrap()
+            .strip_prefix(&flows)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let rows: usize = ParquetRecordBatchReaderBuilder::try_new(File::open(&f).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap().num_rows())
+            .sum();
+        *got.entry(part).or_default() += rows;
+    }
+    assert_eq!(got, expect);
+}
