@@ -5,21 +5,13 @@
 //! and the reassembled packets Suricata's defrag tests expect (base64 in
 //! their `test.yaml`).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use wa1kpcap::capture::Capture;
 use wa1kpcap::decode::decode;
 use wa1kpcap::decode::defrag::{Defragmenter, FragmentOutcome};
-
-fn corpus() -> Option<PathBuf> {
-    match std::env::var_os("WA1KPCAP_CORPUS") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("WA1KPCAP_CORPUS is not set: reassembly oracle test skipped");
-            None
-        }
-    }
-}
 
 /// IP packets of a capture: unfragmented ones as they are, fragments
 /// reassembled.
@@ -65,7 +57,9 @@ fn same_datagram(a: &[u8], b: &[u8]) -> bool {
 
 #[test]
 fn pcapplusplus_ipv4_reassembly_matches_its_expected_output() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus("the reassembly oracle test") else {
+        return;
+    };
     let ppp = dir.join("pcapplusplus");
     let (expected, _) = ip_packets(&ppp.join("expected/http_req.pcap"));
     assert_eq!(expected.len(), 1);
@@ -82,7 +76,9 @@ fn pcapplusplus_ipv4_reassembly_matches_its_expected_output() {
 
 #[test]
 fn pcapplusplus_ipv6_reassembly_matches_its_expected_output() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus("the reassembly oracle test") else {
+        return;
+    };
     let ppp = dir.join("pcapplusplus");
     let (expected, _) = ip_packets(&ppp.join("expected/no-ipv6-frag.pcap"));
     let (got, reassembled) = ip_packets(&ppp.join("pcap/ipv6-frag.pcap"));
@@ -120,7 +116,9 @@ fn base64(s: &str) -> Vec<u8> {
 
 #[test]
 fn suricata_defrag_tests_expected_packets() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus("the reassembly oracle test") else {
+        return;
+    };
     let cases = [
         (
             "bug-6887-defrag-eth-vlan-ipv4-tcp-syn",

@@ -11,10 +11,11 @@
 //! (`proto::stream::TcpStream`), and each message is attributed to the frame
 //! that completed it, as TShark does.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fs;
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use wa1kpcap::capture::Capture;
 use wa1kpcap::decode::defrag::{Defragmenter, FragmentOutcome};
@@ -24,31 +25,6 @@ use wa1kpcap::proto::stream::TcpStream;
 use wa1kpcap::proto::Parse;
 
 const STREAM_CAP_BYTES: usize = 1024 * 1024;
-
-fn corpus() -> Option<PathBuf> {
-    match std::env::var_os("WA1KPCAP_CORPUS") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => {
-            eprintln!("WA1KPCAP_CORPUS is not set: skipping the DNS oracle test");
-            None
-        }
-    }
-}
-
-fn tsv_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            tsv_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "tsv") {
-            out.push(p);
-        }
-    }
-}
 
 /// One TShark DNS row.
 struct Row {
@@ -63,25 +39,9 @@ struct Row {
 }
 
 fn tshark_dns(tsv: &str) -> Vec<Row> {
-    let mut lines = tsv.lines();
-    let Some(header) = lines.next() else {
-        return vec![];
-    };
-    let col: HashMap<&str, usize> = header
-        .split('\t')
-        .enumerate()
-        .map(|(i, c)| (c, i))
-        .collect();
     let mut rows = Vec::new();
-    for line in lines {
-        let cells: Vec<&str> = line.split('\t').collect();
-        let get = |name: &str| {
-            col.get(name)
-                .and_then(|&i| cells.get(i))
-                .copied()
-                .unwrap_or("")
-                .to_owned()
-        };
+    for rec in common::tsv_records(tsv) {
+        let get = |name: &str| rec.get(name).to_owned();
         let id = get("dns.id");
         let Ok(id) = u16::from_str_radix(id.trim_start_matches("0x"), 16) else {
             continue;
@@ -115,7 +75,7 @@ enum Seen {
 }
 
 /// DNS messages per frame number, for the frames in `wanted`.
-fn our_messages(path: &Path, wanted: &HashMap<u64, ()>) -> HashMap<u64, Seen> {
+fn our_messages(path: &Path, wanted: &HashSet<u64>) -> HashMap<u64, Seen> {
     let mut out = HashMap::new();
     let mut defrag = Defragmenter::default();
     let mut streams: HashMap<Tuple, (TcpStream, usize)> = HashMap::new();
@@ -139,7 +99,7 @@ fn our_messages(path: &Path, wanted: &HashMap<u64, ()>) -> HashMap<u64, Seen> {
         };
         let Some(ip) = p.ip.as_ref() else { return };
         match p.transport {
-            Transport::Udp(u) if wanted.contains_key(&raw.frame) => {
+            Transport::Udp(u) if wanted.contains(&raw.frame) => {
                 let seen = match parse_message(u.payload) {
                     Parse::Done(m) => Seen::Messages(vec![m]),
                     Parse::NeedMore => Seen::TcpIncomplete,
@@ -148,7 +108,7 @@ fn our_messages(path: &Path, wanted: &HashMap<u64, ()>) -> HashMap<u64, Seen> {
                 out.insert(raw.frame, seen);
             }
             Transport::Tcp(t)
-                if t.src_port == 53 || t.dst_port == 53 || wanted.contains_key(&raw.frame) =>
+                if t.src_port == 53 || t.dst_port == 53 || wanted.contains(&raw.frame) =>
             {
                 let key = (ip.src, t.src_port, ip.dst, t.dst_port);
                 let (stream, used) = streams
@@ -173,7 +133,7 @@ fn our_messages(path: &Path, wanted: &HashMap<u64, ()>) -> HashMap<u64, Seen> {
                         }
                     }
                 }
-                if wanted.contains_key(&raw.frame) {
+                if wanted.contains(&raw.frame) {
                     let seen = match (msgs.is_empty(), why) {
                         (false, _) => Seen::Messages(msgs),
                         (true, Some(w)) => Seen::Malformed(w),
@@ -202,27 +162,20 @@ fn record_list(m: &DnsMessage, rtype: u16) -> String {
 
 #[test]
 fn dns_messages_match_tshark() {
-    let Some(corpus) = corpus() else { return };
-    let mut files = Vec::new();
-    tsv_files(&corpus.join("expected-tshark"), &mut files);
+    let Some(corpus) = common::corpus("the DNS oracle test") else {
+        return;
+    };
     let (mut compared, mut matched) = (0usize, 0usize);
     let (mut with_answers, mut answers_matched) = (0usize, 0usize);
     let mut skipped: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     let mut mismatches = Vec::new();
-    for tsv_path in files {
-        let Ok(tsv) = fs::read_to_string(&tsv_path) else {
-            continue;
-        };
+    for (rel, tsv) in common::tshark_exports(&corpus) {
         let rows = tshark_dns(&tsv);
         if rows.is_empty() {
             continue;
         }
-        let rel = tsv_path
-            .strip_prefix(corpus.join("expected-tshark"))
-            .unwrap_or(&tsv_path)
-            .with_extension("");
         let name = rel.display().to_string();
-        let wanted: HashMap<u64, ()> = rows.iter().map(|r| (r.frame, ())).collect();
+        let wanted: HashSet<u64> = rows.iter().map(|r| r.frame).collect();
         let ours = our_messages(&corpus.join(&rel), &wanted);
         for row in &rows {
             let msg = match ours.get(&row.frame) {

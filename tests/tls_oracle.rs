@@ -9,6 +9,8 @@
 //! oracles check it too. Only the first connection of a 4-tuple is kept (a
 //! reused port starts no new stream).
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::net::IpAddr;
@@ -22,16 +24,6 @@ use wa1kpcap::proto::Parse;
 
 /// Bytes kept per direction: far more than any hello needs.
 const STREAM_CAP_BYTES: usize = 256 * 1024;
-
-fn corpus() -> Option<PathBuf> {
-    match std::env::var_os("WA1KPCAP_CORPUS") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => {
-            eprintln!("WA1KPCAP_CORPUS is not set: skipping the TLS oracle tests");
-            None
-        }
-    }
-}
 
 type Tuple = (IpAddr, u16, IpAddr, u16);
 
@@ -119,25 +111,10 @@ fn addrs(cells: &[&str]) -> Vec<IpAddr> {
 
 /// The first ClientHello rows and first ServerHello rows per TCP 4-tuple.
 fn tshark_hellos(tsv: &str) -> (Vec<Row>, Vec<Row>) {
-    let mut lines = tsv.lines();
-    let Some(header) = lines.next() else {
-        return (vec![], vec![]);
-    };
-    let col: HashMap<&str, usize> = header
-        .split('\t')
-        .enumerate()
-        .map(|(i, c)| (c, i))
-        .collect();
     let (mut clients, mut servers) = (Vec::new(), Vec::new());
     let mut seen = HashSet::new();
-    for line in lines {
-        let cells: Vec<&str> = line.split('\t').collect();
-        let get = |name: &str| {
-            col.get(name)
-                .and_then(|&i| cells.get(i))
-                .copied()
-                .unwrap_or("")
-        };
+    for rec in common::tsv_records(tsv) {
+        let get = |name: &str| rec.get(name);
         let types: Vec<&str> = get("tls.handshake.type").split(',').collect();
         let kind = if types.contains(&"1") {
             1
@@ -194,21 +171,6 @@ fn find_stream<'a>(streams: &'a HashMap<Tuple, Stream>, row: &Row) -> Option<&'a
         .map(|(_, st)| st)
 }
 
-fn tsv_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            tsv_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "tsv") {
-            out.push(p);
-        }
-    }
-}
-
 /// Why a stream was not compared: its hello is not at the stream's start.
 /// SSLv2-compatible hellos are compared: the parser refuses them and TShark
 /// computes no JA3 for them either.
@@ -258,23 +220,16 @@ impl Tally {
 
 #[test]
 fn hellos_match_tshark() {
-    let Some(corpus) = corpus() else { return };
-    let mut files = Vec::new();
-    tsv_files(&corpus.join("expected-tshark"), &mut files);
+    let Some(corpus) = common::corpus("the TLS oracle test") else {
+        return;
+    };
     let (mut up, mut down) = (Tally::default(), Tally::default());
     let mut in_flows = Tally::default();
-    for tsv_path in files {
-        let Ok(tsv) = fs::read_to_string(&tsv_path) else {
-            continue;
-        };
+    for (rel, tsv) in common::tshark_exports(&corpus) {
         let (clients, servers) = tshark_hellos(&tsv);
         if clients.is_empty() && servers.is_empty() {
             continue;
         }
-        let rel = tsv_path
-            .strip_prefix(corpus.join("expected-tshark"))
-            .unwrap_or(&tsv_path)
-            .with_extension("");
         let capture = corpus.join(&rel);
         let ports: HashSet<(u16, u16)> = clients
             .iter()
@@ -471,7 +426,9 @@ impl<T> Kind for Parse<T> {
 
 #[test]
 fn ja4_matches_arkime() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = common::corpus("the JA4 oracle test") else {
+        return;
+    };
     let Ok(dir) = fs::read_dir(corpus.join("arkime/expected")) else {
         eprintln!("no arkime/expected in the corpus");
         return;
