@@ -8,9 +8,11 @@
 //! (see `schemas/filter.md` for those differences). Skipped, with a message,
 //! when `WA1KPCAP_CORPUS` is unset or tcpdump is not installed.
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use wa1kpcap::capture::Capture;
@@ -82,16 +84,6 @@ const FRAGMENT_EXPRS: &[&str] = &[
     "greater 1000",
     "host {host}",
 ];
-
-fn corpus() -> Option<PathBuf> {
-    match std::env::var_os("WA1KPCAP_CORPUS") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("WA1KPCAP_CORPUS is not set: filter oracle test skipped");
-            None
-        }
-    }
-}
 
 fn tcpdump_installed() -> bool {
     let ok = Command::new("tcpdump")
@@ -216,7 +208,9 @@ impl Tally {
 
 #[test]
 fn filter_counts_equal_tcpdump() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus("the filter oracle test") else {
+        return;
+    };
     if !tcpdump_installed() {
         return;
     }
