@@ -156,19 +156,19 @@ impl TableFile {
 
     /// Close and sync; the file is not visible until the result is committed.
     pub fn finish(mut self) -> Result<Staged, WriteError> {
-        let file = match self.inner.take() {
-            Some(Inner::Parquet(w)) => w.into_inner()?,
-            Some(Inner::Csv(w)) => w.into_inner().into_inner().map_err(|e| WriteError::Io {
-                path: self.tmp_path.clone(),
-                source: e.into_error(),
-            })?,
-            Some(Inner::Jsonl(w)) => w.into_inner().into_inner().map_err(|e| WriteError::Io {
-                path: self.tmp_path.clone(),
-                source: e.into_error(),
-            })?,
-            None => File::open(&self.tmp_path).map_err(io_err(&self.tmp_path))?,
+        let text = |w: BufWriter<File>| w.into_inner().map_err(|e| e.into_error());
+        let closed = match self.inner.take() {
+            Some(Inner::Parquet(w)) => w.into_inner().map_err(WriteError::from),
+            Some(Inner::Csv(w)) => text(w.into_inner()).map_err(io_err(&self.tmp_path)),
+            Some(Inner::Jsonl(w)) => text(w.into_inner()).map_err(io_err(&self.tmp_path)),
+            None => File::open(&self.tmp_path).map_err(io_err(&self.tmp_path)),
         };
-        file.sync_all().map_err(io_err(&self.tmp_path))?;
+        let synced = closed.and_then(|f| f.sync_all().map_err(io_err(&self.tmp_path)));
+        if let Err(e) = synced {
+            // the writer is gone, so Drop no longer removes the temporary
+            let _ = std::fs::remove_file(&self.tmp_path);
+            return Err(e);
+        }
         Ok(Staged {
             tmp_path: std::mem::take(&mut self.tmp_path),
             final_path: std::mem::take(&mut self.final_path),
