@@ -97,10 +97,16 @@ impl TcpStream {
         }
         let payload = &payload[..payload.len().min(self.cap - offset)];
         let before = self.data.len();
-        // Through the held segments first (they arrived earlier and keep
-        // their bytes), then whatever touches the in-order bytes moves over.
-        self.hold(offset, payload);
-        self.drain_early();
+        if self.early.is_empty() && offset <= before {
+            // In order, nothing held: straight on (no copy to hold first).
+            self.append(offset, payload);
+            self.truncate_full();
+        } else {
+            // Through the held segments first (they arrived earlier and keep
+            // their bytes), then whatever touches the in-order bytes moves over.
+            self.hold(offset, payload);
+            self.drain_early();
+        }
         self.data.len() > before
     }
 
@@ -162,6 +168,11 @@ impl TcpStream {
             self.early_bytes -= d.len();
             self.append(o, &d);
         }
+        self.truncate_full();
+    }
+
+    /// At the bound: nothing beyond it is kept.
+    fn truncate_full(&mut self) {
         if self.is_full() {
             self.data.truncate(self.cap);
             self.early.clear();
