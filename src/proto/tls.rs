@@ -129,7 +129,25 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse<ClientHello> {
         Parse::NeedMore => return Parse::NeedMore,
         Parse::Malformed(why) => return Parse::Malformed(why),
     };
-    let Ok((rest, ch)) = parse_tls_handshake_client_hello(&body) else {
+    client_hello_body(record_version, &body)
+}
+
+/// A ClientHello handshake message carried outside TLS records (QUIC
+/// CRYPTO frames, RFC 9001 §4): `message` starts at the 4-byte handshake
+/// header. `record_version` is 0: there is no record layer.
+pub fn parse_client_hello_message(message: &[u8]) -> Parse<ClientHello> {
+    match complete_message(message, CLIENT_HELLO) {
+        Err(why) => Parse::Malformed(why),
+        Ok(None) => Parse::NeedMore,
+        Ok(Some(need)) => {
+            client_hello_body(0, message.get(HANDSHAKE_HEADER_BYTES..need).unwrap_or(&[]))
+        }
+    }
+}
+
+/// The ClientHello fields of a handshake body (after the 4-byte header).
+fn client_hello_body(record_version: u16, body: &[u8]) -> Parse<ClientHello> {
+    let Ok((rest, ch)) = parse_tls_handshake_client_hello(body) else {
         return Parse::Malformed("ClientHello body is cut short or inconsistent");
     };
     let ext_block = match ch.ext {
