@@ -351,7 +351,13 @@ impl Engine {
 
     /// Anomalies counted so far.
     pub fn anomalies_total(&self) -> u64 {
-        self.summary.anomalies.total()
+        self.summary.anomalies.total() + self.table.app_anomalies.total()
+    }
+
+    /// DNS messages parsed since the last call (with
+    /// `FlowConfig::dns_messages`), in packet order.
+    pub fn take_dns_events(&mut self) -> std::vec::Drain<'_, crate::flow::DnsEvent> {
+        self.table.take_dns_events()
     }
 
     /// End of input: flush the table and the reassembler.
@@ -363,6 +369,7 @@ impl Engine {
         });
         self.defrag.finish();
         self.summary.anomalies += &self.defrag.anomalies;
+        self.summary.anomalies += &self.table.app_anomalies;
         self.summary.defrag = self.defrag.stats.clone();
         self.summary.table = self.table.stats.clone();
         // Only finish_all's flows were counted here; the rest were handed

@@ -78,6 +78,12 @@ anomalies! {
     TruncatedGeneve => "truncated_geneve": "Geneve header or options cut short",
     TruncatedGtpu => "truncated_gtpu": "GTP-U header or extension cut short",
     TunnelTooDeep => "tunnel_too_deep": "more than 8 nested encapsulations",
+    TlsMalformed => "tls_malformed": "a TLS stream's hello or Certificate message could not be read",
+    CertMalformed => "cert_malformed": "a server certificate is not valid DER X.509 (fingerprints kept)",
+    DnsMalformed => "dns_malformed": "a DNS message on a DNS port could not be read",
+    HttpMalformed => "http_malformed": "an HTTP stream's message head could not be read",
+    QuicMalformed => "quic_malformed": "a QUIC Initial could not be decrypted or read",
+    DhcpMalformed => "dhcp_malformed": "a DHCP message on a DHCP port could not be read",
 }
 
 /// The anomalies of one packet, as a bit set (no allocation).

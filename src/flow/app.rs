@@ -1,29 +1,66 @@
 //! What a flow's application bytes say: the per-flow driver of the pure
-//! parsers in [`crate::proto`]. Owns, per TCP flow, the two bounded
-//! directional streams and when to try the parsers on them; the parsers
-//! themselves own the formats.
+//! parsers in [`crate::proto`]. Owns which parser reads which bytes of a
+//! flow (by content, ports only as hints), the bounded per-direction TCP
+//! streams they read, and the per-flow summary ([`AppInfo`]) the `flows`
+//! columns are made of. The parsers themselves own the formats.
 //!
-//! Bounds: each direction keeps at most [`STREAM_BYTES`] bytes, and a
-//! direction stops being read once its hello parsed, proved malformed, or
-//! the bound was reached; the streams are freed then. Cost per packet after
-//! that: one branch.
+//! Bounds: each TCP direction keeps at most [`STREAM_BYTES`] bytes and
+//! stops being read once its parser is done, proved the bytes are not its
+//! protocol, or the bound was reached; the stream is freed then. Per-flow
+//! lists are capped ([`MAX_DNS_NAMES`], [`MAX_DNS_ANSWERS`]). Cost per
+//! packet after that: one branch.
 
-use crate::decode::TcpSegment;
+use crate::decode::{Anomaly, TcpSegment};
+use crate::proto::cert::{decode_certificate, server_certificates, Certificate};
+use crate::proto::dns::{parse_message, parse_tcp_stream, DnsMessage, DnsQuestion};
 use crate::proto::stream::TcpStream;
 use crate::proto::tls::{parse_client_hello, parse_server_hello, ClientHello, ServerHello};
 use crate::proto::Parse;
 
 /// Bytes of each direction kept for the parsers: a ClientHello is at most
-/// a few KiB; 16 KiB also covers post-quantum key shares.
+/// a few KiB (16 KiB covers post-quantum key shares), and a server's first
+/// flight with its certificate chain fits in 16 KiB but for rare chains.
 pub const STREAM_BYTES: usize = 16 * 1024;
+/// Distinct query names kept per flow (`dns_queries`).
+pub const MAX_DNS_NAMES: usize = 32;
+/// Distinct answer values kept per flow (`dns_answers`).
+pub const MAX_DNS_ANSWERS: usize = 64;
 
-/// The TLS hellos of a flow: the ClientHello and the ServerHello at the
+/// Ports that hint at DNS: DNS, mDNS, LLMNR.
+const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
+
+/// What a flow's application bytes said. Each part is `None` when its
+/// protocol was not seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppInfo {
+    pub tls: Option<TlsInfo>,
+    pub dns: Option<DnsInfo>,
+}
+
+impl AppInfo {
+    /// The flow's application protocol: the most specific one seen.
+    pub fn protocol(&self) -> Option<&'static str> {
+        if self.tls.is_some() {
+            Some("tls")
+        } else if self.dns.is_some() {
+            Some("dns")
+        } else {
+            None
+        }
+    }
+}
+
+/// The TLS handshake of a flow: the ClientHello and the ServerHello at the
 /// start of its two directions (found by content: either side may be the
-/// flow's up side), as far as they were seen.
+/// flow's up side), and the server's certificates, as far as they were seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsInfo {
     pub client: Option<ClientHello>,
     pub server: Option<ServerHello>,
+    /// The server's chain (TLS ≤ 1.2: TLS 1.3 encrypts it), leaf first.
+    pub certificates: Vec<Certificate>,
+    /// The Certificate message was cut by the stream bound.
+    pub chain_truncated: bool,
     /// Fingerprints, computed once when the flow ends.
     pub fingerprints: Fingerprints,
 }
@@ -38,88 +75,301 @@ pub struct Fingerprints {
     pub ja4: String,
 }
 
+/// The DNS messages of a flow, summarised (`schemas/dns.md`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DnsInfo {
+    /// Transaction id of the first message.
+    pub id: u16,
+    /// First question of the first message that has one.
+    pub query: Option<DnsQuestion>,
+    /// Response code of the first response (extended by EDNS).
+    pub rcode: Option<u16>,
+    /// Distinct question names in order of appearance (≤ [`MAX_DNS_NAMES`]).
+    pub queries: Vec<String>,
+    /// Distinct answer-section values (address, name or text per type) in
+    /// order of appearance (≤ [`MAX_DNS_ANSWERS`]).
+    pub answers: Vec<String>,
+    pub queries_seen: u32,
+    pub responses_seen: u32,
+}
+
+impl DnsInfo {
+    fn add(&mut self, m: &DnsMessage) {
+        if self.queries_seen + self.responses_seen == 0 {
+            self.id = m.id;
+        }
+        if m.response {
+            self.responses_seen += 1;
+            self.rcode.get_or_insert(m.rcode);
+        } else {
+            self.queries_seen += 1;
+        }
+        if self.query.is_none() {
+            self.query = m.questions.first().cloned();
+        }
+        for q in &m.questions {
+            push_distinct(&mut self.queries, &q.name, MAX_DNS_NAMES);
+        }
+        for a in &m.answers {
+            push_distinct(&mut self.answers, &a.data, MAX_DNS_ANSWERS);
+        }
+    }
+}
+
+fn push_distinct(list: &mut Vec<String>, v: &str, cap: usize) {
+    if list.len() < cap && !list.iter().any(|x| x == v) {
+        list.push(v.to_string());
+    }
+}
+
+/// One DNS message of a flow, for the `dns` table.
+#[derive(Debug, Clone)]
+pub struct DnsEvent {
+    /// The flow's creation ordinal (its `flow_id` in a dataset).
+    pub flow_ord: u64,
+    pub ts_ns: i64,
+    /// Sent by the flow's up side.
+    pub up: bool,
+    /// Carried over TCP (length-prefixed) rather than UDP.
+    pub tcp: bool,
+    pub message: DnsMessage,
+}
+
+/// Where a flow's parser output goes besides its summary.
+pub(crate) struct AppSink<'a> {
+    pub flow_ord: u64,
+    pub ts_ns: i64,
+    /// DNS messages for the `dns` table, if it is wanted.
+    pub dns: Option<&'a mut Vec<DnsEvent>>,
+    /// Anomalies found (each also goes into the flow's set).
+    pub anomalies: &'a mut Vec<Anomaly>,
+}
+
+impl AppSink<'_> {
+    fn dns(&mut self, up: bool, tcp: bool, m: &DnsMessage) {
+        if let Some(events) = self.dns.as_deref_mut() {
+            events.push(DnsEvent {
+                flow_ord: self.flow_ord,
+                ts_ns: self.ts_ns,
+                up,
+                tcp,
+                message: m.clone(),
+            });
+        }
+    }
+}
+
+/// What a TCP direction is being read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Not known yet: the first bytes decide.
+    Detect,
+    ClientHello,
+    ServerHello,
+    /// After the ServerHello: the Certificate message.
+    Certificates,
+    /// DNS over TCP; the offset of the next length prefix.
+    Dns(usize),
+}
+
 #[derive(Debug)]
 enum Side {
-    Reading(TcpStream),
+    Reading(TcpStream, Mode),
     Done,
 }
 
-/// Per-flow parser state (TCP flows only, allocated at their first packet).
+/// Per-flow parser state, allocated at the flow's first packet.
 #[derive(Debug)]
 pub(crate) struct AppTracker {
     sides: [Side; 2],
-    tls: TlsInfo,
+    /// A port of the flow is a DNS port.
+    dns_port: bool,
+    info: AppInfo,
+    /// DER certificates, decoded when the flow ends.
+    ders: Vec<Vec<u8>>,
 }
 
 impl AppTracker {
-    pub(crate) fn new() -> AppTracker {
+    /// A tracker for a TCP flow.
+    pub(crate) fn tcp(ports: (u16, u16)) -> AppTracker {
+        let reading = || Side::Reading(TcpStream::new(STREAM_BYTES), Mode::Detect);
         AppTracker {
-            sides: [
-                Side::Reading(TcpStream::new(STREAM_BYTES)),
-                Side::Reading(TcpStream::new(STREAM_BYTES)),
-            ],
-            tls: TlsInfo::default(),
+            sides: [reading(), reading()],
+            dns_port: is_dns_port(ports),
+            info: AppInfo::default(),
+            ders: Vec::new(),
+        }
+    }
+
+    /// A tracker for a UDP flow, when its ports or first payload hint at
+    /// a protocol parsed here; `None` otherwise (most UDP flows).
+    pub(crate) fn udp(ports: (u16, u16)) -> Option<AppTracker> {
+        is_dns_port(ports).then(|| AppTracker {
+            sides: [Side::Done, Side::Done],
+            dns_port: true,
+            info: AppInfo::default(),
+            ders: Vec::new(),
+        })
+    }
+
+    /// A UDP datagram sent by side `dir` (0 up, 1 down).
+    pub(crate) fn datagram(&mut self, dir: usize, payload: &[u8], sink: &mut AppSink<'_>) {
+        if self.dns_port {
+            match parse_message(payload) {
+                Parse::Done(m) => {
+                    sink.dns(dir == 0, false, &m);
+                    self.info.dns.get_or_insert_with(DnsInfo::default).add(&m);
+                }
+                Parse::NeedMore | Parse::Malformed(_) => sink.anomalies.push(Anomaly::DnsMalformed),
+            }
         }
     }
 
     /// A TCP segment sent by side `dir` (0 up, 1 down).
     #[inline]
-    pub(crate) fn segment(&mut self, dir: usize, t: &TcpSegment<'_>) {
-        let Some(Side::Reading(stream)) = self.sides.get_mut(dir) else {
+    pub(crate) fn segment(&mut self, dir: usize, t: &TcpSegment<'_>, sink: &mut AppSink<'_>) {
+        let Some(Side::Reading(stream, _)) = self.sides.get_mut(dir) else {
             return;
         };
         if t.flags & TcpSegment::SYN != 0 {
             stream.syn(t.seq);
         }
-        if !stream.segment(t.seq, t.payload) {
-            return;
-        }
-        // Which hello by content, not by side: the flow's up side is its
-        // first packet's sender, which is the server when the capture
-        // starts after the SYN.
-        let bytes = stream.bytes();
-        let finished = match bytes.get(5) {
-            None if !stream.is_full() => false,
-            Some(1) if self.tls.client.is_none() => match parse_client_hello(bytes) {
-                Parse::Done(ch) => {
-                    self.tls.client = Some(ch);
-                    true
-                }
-                Parse::NeedMore => stream.is_full(),
-                Parse::Malformed(_) => true,
-            },
-            Some(2) if self.tls.server.is_none() => match parse_server_hello(bytes) {
-                Parse::Done(sh) => {
-                    self.tls.server = Some(sh);
-                    true
-                }
-                Parse::NeedMore => stream.is_full(),
-                Parse::Malformed(_) => true,
-            },
-            _ => true,
-        };
-        if finished {
-            self.sides[dir] = Side::Done;
+        if stream.segment(t.seq, t.payload) {
+            self.step(dir, sink);
         }
     }
 
-    /// What was found, if anything.
-    pub(crate) fn finish(self) -> Option<Box<TlsInfo>> {
-        let mut tls = self.tls;
-        if tls.client.is_none() && tls.server.is_none() {
-            return None;
-        }
-        if let Some(c) = &tls.client {
-            let ja3 = c.ja3_string();
-            tls.fingerprints.ja3_hash = crate::proto::tls::md5_hex(&ja3);
-            tls.fingerprints.ja3 = ja3;
-            tls.fingerprints.ja4 = c.ja4(false);
-        }
-        if let Some(s) = &tls.server {
-            let ja3s = s.ja3s_string();
-            tls.fingerprints.ja3s_hash = crate::proto::tls::md5_hex(&ja3s);
-            tls.fingerprints.ja3s = ja3s;
-        }
-        Some(Box::new(tls))
+    /// Run side `dir`'s parser over its stream as it now stands.
+    fn step(&mut self, dir: usize, sink: &mut AppSink<'_>) {
+        let Side::Reading(stream, mode) = &mut self.sides[dir] else {
+            return;
+        };
+        let bytes = stream.bytes();
+        let full = stream.is_full();
+        // Each arm: the next mode, or None when this side is finished.
+        let next = match *mode {
+            Mode::Detect => match bytes {
+                [] => Some(Mode::Detect),
+                // Which hello by content, not by side: the flow's up side is
+                // its first packet's sender, which is the server when the
+                // capture starts after the SYN.
+                [0x16, 3, _, _, _, 1, ..] if self.info.tls_client().is_none() => {
+                    Some(Mode::ClientHello)
+                }
+                [0x16, 3, _, _, _, 2, ..] if self.info.tls_server().is_none() => {
+                    Some(Mode::ServerHello)
+                }
+                [0x16, 3, ..] if bytes.len() < 6 && !full => Some(Mode::Detect),
+                _ if self.dns_port => Some(Mode::Dns(0)),
+                _ => None,
+            },
+            m => Some(m),
+        };
+        let next = match next {
+            Some(Mode::ClientHello) => match parse_client_hello(bytes) {
+                Parse::Done(ch) => {
+                    self.info.tls.get_or_insert_with(TlsInfo::default).client = Some(ch);
+                    None
+                }
+                Parse::NeedMore if !full => Some(Mode::ClientHello),
+                Parse::NeedMore => None,
+                Parse::Malformed(_) => {
+                    sink.anomalies.push(Anomaly::TlsMalformed);
+                    None
+                }
+            },
+            Some(Mode::ServerHello) => match parse_server_hello(bytes) {
+                Parse::Done(sh) => {
+                    // TLS 1.3 sends its certificates encrypted.
+                    let clear_certs = sh.negotiated_version() < 0x0304;
+                    self.info.tls.get_or_insert_with(TlsInfo::default).server = Some(sh);
+                    clear_certs.then_some(Mode::Certificates)
+                }
+                Parse::NeedMore if !full => Some(Mode::ServerHello),
+                Parse::NeedMore => None,
+                Parse::Malformed(_) => {
+                    sink.anomalies.push(Anomaly::TlsMalformed);
+                    None
+                }
+            },
+            Some(Mode::Certificates) => match server_certificates(bytes, full) {
+                Parse::Done(chain) => {
+                    if let Some(tls) = self.info.tls.as_mut() {
+                        tls.chain_truncated = chain.truncated;
+                    }
+                    self.ders = chain.ders;
+                    None
+                }
+                Parse::NeedMore => Some(Mode::Certificates),
+                Parse::Malformed(_) => {
+                    sink.anomalies.push(Anomaly::TlsMalformed);
+                    None
+                }
+            },
+            Some(Mode::Dns(mut at)) => loop {
+                match parse_tcp_stream(bytes.get(at..).unwrap_or(&[])) {
+                    Parse::Done((m, used)) => {
+                        sink.dns(dir == 0, true, &m);
+                        self.info.dns.get_or_insert_with(DnsInfo::default).add(&m);
+                        at += used;
+                    }
+                    Parse::NeedMore if !full => break Some(Mode::Dns(at)),
+                    Parse::NeedMore => break None,
+                    Parse::Malformed(_) => {
+                        sink.anomalies.push(Anomaly::DnsMalformed);
+                        break None;
+                    }
+                }
+            },
+            other => other,
+        };
+        self.sides[dir] = match next {
+            Some(m) => match std::mem::replace(&mut self.sides[dir], Side::Done) {
+                Side::Reading(s, _) => Side::Reading(s, m),
+                Side::Done => Side::Done,
+            },
+            None => Side::Done,
+        };
     }
+
+    /// What was found, if anything; anomalies of the end go to `anomalies`.
+    pub(crate) fn finish(mut self, anomalies: &mut Vec<Anomaly>) -> Option<Box<AppInfo>> {
+        if let Some(tls) = self.info.tls.as_mut() {
+            for der in &self.ders {
+                match decode_certificate(der) {
+                    Ok(c) => tls.certificates.push(c),
+                    Err((c, _)) => {
+                        anomalies.push(Anomaly::CertMalformed);
+                        tls.certificates.push(c);
+                    }
+                }
+            }
+            if let Some(c) = &tls.client {
+                let ja3 = c.ja3_string();
+                tls.fingerprints.ja3_hash = crate::proto::tls::md5_hex(&ja3);
+                tls.fingerprints.ja3 = ja3;
+                tls.fingerprints.ja4 = c.ja4(false);
+            }
+            if let Some(s) = &tls.server {
+                let ja3s = s.ja3s_string();
+                tls.fingerprints.ja3s_hash = crate::proto::tls::md5_hex(&ja3s);
+                tls.fingerprints.ja3s = ja3s;
+            }
+        }
+        self.info.protocol().map(|_| Box::new(self.info))
+    }
+}
+
+impl AppInfo {
+    pub fn tls_client(&self) -> Option<&ClientHello> {
+        self.tls.as_ref()?.client.as_ref()
+    }
+
+    pub fn tls_server(&self) -> Option<&ServerHello> {
+        self.tls.as_ref()?.server.as_ref()
+    }
+}
+
+fn is_dns_port((a, b): (u16, u16)) -> bool {
+    DNS_PORTS.contains(&a) || DNS_PORTS.contains(&b)
 }

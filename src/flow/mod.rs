@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-pub use app::{Fingerprints, TlsInfo};
+pub use app::{AppInfo, DnsEvent, DnsInfo, Fingerprints, TlsInfo};
 pub use key::{CanonicalKey, FlowKey};
 pub use table::{Counted, FlowTable, FlowTableStats, PacketIn};
 pub use tcp::TcpTracker;
@@ -50,9 +50,12 @@ pub struct FlowConfig {
     /// Most flows held at once; beyond it the least recently active flow
     /// ends early (`end_reason = evicted`).
     pub max_flows: usize,
-    /// Parse application protocols (TLS hellos so far) from the first bytes
-    /// of each TCP direction.
+    /// Parse application protocols (TLS, DNS, …) from the flows' bytes
+    /// (`schemas/tls.md`, `schemas/dns.md`).
     pub protocols: bool,
+    /// Keep every DNS message for the `dns` table
+    /// ([`FlowTable::take_dns_events`]); with `protocols` only.
+    pub dns_messages: bool,
 }
 
 impl Default for FlowConfig {
@@ -69,6 +72,7 @@ impl Default for FlowConfig {
             max_sequence_len: None,
             max_flows: 1_000_000,
             protocols: true,
+            dns_messages: false,
         }
     }
 }
@@ -162,9 +166,9 @@ pub struct Flow {
     pub reassembled_packets: u64,
     /// Values of custom features, by name.
     pub features: Vec<(String, FeatureValue)>,
-    /// TLS hellos seen at the start of the flow's directions (TCP only).
+    /// What the flow's application bytes said (TLS, DNS, …), if anything.
     #[serde(skip)]
-    pub tls: Option<Box<TlsInfo>>,
+    pub app: Option<Box<AppInfo>>,
 }
 
 impl Flow {

@@ -13,11 +13,14 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
-use super::app::AppTracker;
+use super::app::{AppSink, AppTracker, DnsEvent};
 use super::key::{CanonicalKey, FlowKey};
 use super::tcp::TcpTracker;
 use super::{EndReason, Flow, FlowConfig, FlowMetrics};
-use crate::decode::{AnomalySet, IpHeader, LayerSet, Packet, TcpSegment, Transport, TunnelInfo};
+use crate::decode::{
+    Anomaly, AnomalyCounts, AnomalySet, IpHeader, LayerSet, Packet, TcpSegment, Transport,
+    TunnelInfo,
+};
 use crate::features::{
     FeatureProcessor, FeatureState, PacketContext, PacketValues, Scratch, SequenceRecorder,
 };
@@ -101,7 +104,8 @@ struct FlowState {
     tunnel: Option<TunnelInfo>,
     icmp: Option<(u8, u8)>,
     custom: Vec<Box<dyn FeatureState>>,
-    /// Application-protocol parsing (TCP flows, when enabled).
+    /// Application-protocol parsing (when enabled: TCP flows, and UDP
+    /// flows whose ports hint at a parsed protocol).
     app: Option<Box<AppTracker>>,
 }
 
@@ -135,6 +139,12 @@ pub struct FlowTable {
     /// Reused by every flow's median computation.
     scratch: Scratch,
     pub stats: FlowTableStats,
+    /// Anomalies the application parsers found (also in the flows' sets).
+    pub app_anomalies: AnomalyCounts,
+    /// DNS messages not yet taken by [`FlowTable::take_dns_events`]
+    /// (collected only with `cfg.dns_messages`).
+    dns_events: Vec<DnsEvent>,
+    app_found: Vec<Anomaly>,
 }
 
 fn secs_to_ns(s: f64) -> i64 {
@@ -168,6 +178,9 @@ impl FlowTable {
             now_ns: i64::MIN,
             scratch: Scratch::default(),
             stats: FlowTableStats::default(),
+            app_anomalies: AnomalyCounts::default(),
+            dns_events: Vec::new(),
+            app_found: Vec::new(),
         }
     }
 
@@ -275,8 +288,22 @@ impl FlowTable {
         let ord = f.ord;
         // Parsers read every segment, retransmissions included (the stream
         // resolves overlaps), before the filters below may drop it.
-        if let (Some(t), Some(app)) = (tcp, f.app.as_mut()) {
-            app.segment(dir, t);
+        if let Some(app) = f.app.as_mut() {
+            let mut sink = AppSink {
+                flow_ord: ord,
+                ts_ns: p.ts_ns,
+                dns: self.cfg.dns_messages.then_some(&mut self.dns_events),
+                anomalies: &mut self.app_found,
+            };
+            match (tcp, &p.packet.transport) {
+                (Some(t), _) => app.segment(dir, t, &mut sink),
+                (None, Transport::Udp(u)) => app.datagram(dir, u.payload, &mut sink),
+                _ => {}
+            }
+            for a in self.app_found.drain(..) {
+                f.anomalies.insert(a);
+                self.app_anomalies.add(a, 1);
+            }
         }
         f.active_ns = f.active_ns.max(p.ts_ns);
         if let Some(t) = tcp {
@@ -302,6 +329,11 @@ impl FlowTable {
     }
 
     /// End every flow (end of input), in order of their start.
+    /// The DNS messages parsed since the last call, in packet order.
+    pub fn take_dns_events(&mut self) -> std::vec::Drain<'_, DnsEvent> {
+        self.dns_events.drain(..)
+    }
+
     pub fn finish_all(&mut self, emit: &mut dyn FnMut(Flow)) {
         let mut live: Vec<(i64, u32)> = self
             .index
@@ -391,7 +423,15 @@ impl FlowTable {
             },
             custom: self.features.iter().map(|f| f.init()).collect(),
             list,
-            app: (list == TCP && self.cfg.protocols).then(|| Box::new(AppTracker::new())),
+            app: if !self.cfg.protocols {
+                None
+            } else if list == TCP {
+                Some(Box::new(AppTracker::tcp((key.src_port, key.dst_port))))
+            } else if list == UDP {
+                AppTracker::udp((key.src_port, key.dst_port)).map(Box::new)
+            } else {
+                None
+            },
         };
         let s = match self.free.pop() {
             Some(s) => {
@@ -506,6 +546,7 @@ impl FlowTable {
     }
 
     fn finish(&mut self, f: FlowState, end_reason: EndReason) -> Flow {
+        let mut anomalies = f.anomalies;
         let (seq, mut stats) = f.rec.finish(&mut self.scratch);
         let m = f.metrics;
         if self.cfg.compute_statistics {
@@ -524,7 +565,7 @@ impl FlowTable {
             end_reason,
             tcp_handshake: f.tcp.handshake_seen(),
             truncated_packets: f.truncated_packets,
-            anomalies: f.anomalies,
+            anomalies,
             layers: f.layers,
             tunnel: f.tunnel,
             icmp: f.icmp,
@@ -532,7 +573,17 @@ impl FlowTable {
             features: names
                 .zip(f.custom.into_iter().map(|c| c.finish()))
                 .collect(),
-            tls: f.app.and_then(|a| a.finish()),
+            app: match f.app {
+                Some(a) => {
+                    let app = a.finish(&mut self.app_found);
+                    for x in self.app_found.drain(..) {
+                        anomalies.insert(x);
+                        self.app_anomalies.add(x, 1);
+                    }
+                    app
+                }
+                None => None,
+            },
         }
     }
 

@@ -132,6 +132,42 @@ pub fn type_name(t: u16) -> &'static str {
 }
 
 /// One DNS message.
+/// A record type's mnemonic, or `TYPEnnn` (RFC 3597 §5) when unknown.
+pub fn type_text(t: u16, out: &mut impl Write) -> std::fmt::Result {
+    match type_name(t) {
+        "other" => write!(out, "TYPE{t}"),
+        name => out.write_str(name),
+    }
+}
+
+/// A response code's mnemonic (IANA "DNS RCODEs"), or `RCODEnn`.
+pub fn rcode_name(rcode: u16, out: &mut impl Write) -> std::fmt::Result {
+    let name = match rcode {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        11 => "DSOTYPENI",
+        16 => "BADVERS",
+        17 => "BADKEY",
+        18 => "BADTIME",
+        19 => "BADMODE",
+        20 => "BADNAME",
+        21 => "BADALG",
+        22 => "BADTRUNC",
+        23 => "BADCOOKIE",
+        _ => return write!(out, "RCODE{rcode}"),
+    };
+    out.write_str(name)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DnsMessage {
     pub id: u16,

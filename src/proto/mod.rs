@@ -14,6 +14,7 @@
 //! allocate at most in proportion to the bytes they were given, and never
 //! panic on any input.
 
+pub mod cert;
 pub mod dns;
 pub mod stream;
 pub mod tls;

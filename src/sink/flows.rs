@@ -14,7 +14,9 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
 use crate::features::{Family, SeqStats, STAT_NAMES};
-use crate::flow::{Fingerprints, Flow, FlowMetrics};
+use crate::flow::{DnsInfo, Fingerprints, Flow, FlowMetrics, TlsInfo};
+use crate::proto::cert::Certificate;
+use crate::proto::dns::{rcode_name, type_text};
 use crate::proto::tls::{version_name, ClientHello, ServerHello};
 
 /// One flow and where it came from.
@@ -374,18 +376,60 @@ fn opt_i32_col(name: &str, meaning: &str, f: fn(&Flow) -> Option<i32>) -> Column
     c
 }
 
+fn tls(f: &Flow) -> Option<&TlsInfo> {
+    f.app.as_ref()?.tls.as_ref()
+}
+
 fn client(f: &Flow) -> Option<&ClientHello> {
-    f.tls.as_ref()?.client.as_ref()
+    tls(f)?.client.as_ref()
 }
 
 fn server(f: &Flow) -> Option<&ServerHello> {
-    f.tls.as_ref()?.server.as_ref()
+    tls(f)?.server.as_ref()
+}
+
+/// The leaf certificate (the first of the server's chain).
+fn leaf(f: &Flow) -> Option<&Certificate> {
+    tls(f)?.certificates.first()
+}
+
+fn dns(f: &Flow) -> Option<&DnsInfo> {
+    f.app.as_ref()?.dns.as_ref()
+}
+
+/// A nullable timestamp column (µs UTC) from seconds.
+fn opt_ts_s_col(name: &str, meaning: &str, f: fn(&Flow) -> Option<i64>) -> ColumnSpec {
+    let mut c = col(
+        name,
+        ColType::TimestampUs,
+        meaning,
+        "µs since epoch, UTC",
+        Box::new(move |rows| {
+            Arc::new(
+                rows.iter()
+                    .map(|r| f(r.flow).map(|s| s.saturating_mul(1_000_000)))
+                    .collect::<TimestampMicrosecondArray>()
+                    .with_timezone("UTC"),
+            )
+        }),
+    );
+    c.nullable = true;
+    c
+}
+
+fn str_list(values: Option<&Vec<String>>, b: &mut StringBuilder) -> bool {
+    match values {
+        Some(v) => {
+            v.iter().for_each(|x| b.append_value(x));
+            true
+        }
+        None => false,
+    }
 }
 
 /// A fingerprint computed at the flow's end; null when empty (no hello).
 fn fingerprint(f: &Flow, pick: fn(&Fingerprints) -> &String, b: &mut StringBuilder) -> bool {
-    f.tls
-        .as_ref()
+    tls(f)
         .map(|t| pick(&t.fingerprints))
         .is_some_and(|v| !v.is_empty() && b.write_str(v).is_ok())
 }
@@ -400,13 +444,19 @@ fn u16_list(values: Option<&Vec<u16>>, b: &mut Int32Builder) -> bool {
     }
 }
 
-/// The application-protocol columns (null when absent; `schemas/tls.md`).
+/// The application-protocol columns (null when absent; `schemas/tls.md`,
+/// `schemas/dns.md`).
 fn app_columns() -> Vec<ColumnSpec> {
     vec![
         opt_str_col(
             "app_protocol",
-            "application protocol recognised from the flow's bytes (tls); null if none",
-            |f, b| f.tls.is_some() && b.write_str("tls").is_ok(),
+            "application protocol recognised from the flow's bytes (tls, dns); null if none",
+            |f, b| {
+                f.app
+                    .as_ref()
+                    .and_then(|a| a.protocol())
+                    .is_some_and(|p| b.write_str(p).is_ok())
+            },
         ),
         opt_str_col("sni", "TLS server name (ClientHello SNI)", |f, b| {
             client(f)
@@ -483,6 +533,80 @@ fn app_columns() -> Vec<ColumnSpec> {
         opt_str_col("ja4", "JA4 TLS client fingerprint (FoxIO)", |f, b| {
             fingerprint(f, |p| &p.ja4, b)
         }),
+        opt_str_col(
+            "cert_subject",
+            "subject of the server's leaf certificate (RFC 4514, TLS <= 1.2)",
+            |f, b| leaf(f).is_some_and(|c| b.write_str(&c.subject).is_ok()),
+        ),
+        opt_str_col("cert_issuer", "issuer of the leaf certificate (RFC 4514)", |f, b| {
+            leaf(f).is_some_and(|c| b.write_str(&c.issuer).is_ok())
+        }),
+        opt_str_col(
+            "cert_serial",
+            "serial number of the leaf certificate (upper-case hex)",
+            |f, b| leaf(f).is_some_and(|c| !c.serial.is_empty() && b.write_str(&c.serial).is_ok()),
+        ),
+        opt_ts_s_col("cert_not_before", "leaf certificate valid from", |f| {
+            leaf(f).filter(|c| !c.subject.is_empty()).map(|c| c.not_before)
+        }),
+        opt_ts_s_col("cert_not_after", "leaf certificate valid until", |f| {
+            leaf(f).filter(|c| !c.subject.is_empty()).map(|c| c.not_after)
+        }),
+        opt_list_col::<StringBuilder>(
+            "cert_san",
+            ColType::ListUtf8,
+            "subjectAltName entries of the leaf certificate (DNS, IP, e-mail, URI)",
+            |f, b| str_list(leaf(f).map(|c| &c.san), b),
+        ),
+        opt_str_col(
+            "cert_sha256",
+            "SHA-256 of the leaf certificate's DER (lower-case hex)",
+            |f, b| leaf(f).is_some_and(|c| b.write_str(&c.sha256).is_ok()),
+        ),
+        opt_i32_col(
+            "cert_chain_len",
+            "certificates in the server's Certificate message (kept: at most 16)",
+            |f| {
+                tls(f)
+                    .filter(|t| !t.certificates.is_empty())
+                    .map(|t| t.certificates.len() as i32)
+            },
+        ),
+        opt_str_col("dns_query", "first DNS question name of the flow", |f, b| {
+            dns(f)
+                .and_then(|d| d.query.as_ref())
+                .is_some_and(|q| b.write_str(&q.name).is_ok())
+        }),
+        opt_str_col(
+            "dns_qtype",
+            "type of the first question (A, AAAA, … or TYPEnnn)",
+            |f, b| {
+                dns(f)
+                    .and_then(|d| d.query.as_ref())
+                    .is_some_and(|q| type_text(q.qtype, b).is_ok())
+            },
+        ),
+        opt_str_col(
+            "dns_rcode",
+            "response code of the first response (NOERROR, NXDOMAIN, … or RCODEnn)",
+            |f, b| {
+                dns(f)
+                    .and_then(|d| d.rcode)
+                    .is_some_and(|r| rcode_name(r, b).is_ok())
+            },
+        ),
+        opt_list_col::<StringBuilder>(
+            "dns_queries",
+            ColType::ListUtf8,
+            "distinct question names of the flow's messages, in order (at most 32)",
+            |f, b| str_list(dns(f).map(|d| &d.queries), b),
+        ),
+        opt_list_col::<StringBuilder>(
+            "dns_answers",
+            ColType::ListUtf8,
+            "distinct answer values (address, name or text) of the flow's responses, in order (at most 64)",
+            |f, b| str_list(dns(f).map(|d| &d.answers), b),
+        ),
     ]
 }
 
