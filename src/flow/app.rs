@@ -336,13 +336,11 @@ impl AppTracker {
     pub(crate) fn finish(mut self, anomalies: &mut Vec<Anomaly>) -> Option<Box<AppInfo>> {
         if let Some(tls) = self.info.tls.as_mut() {
             for der in &self.ders {
-                match decode_certificate(der) {
-                    Ok(c) => tls.certificates.push(c),
-                    Err((c, _)) => {
-                        anomalies.push(Anomaly::CertMalformed);
-                        tls.certificates.push(c);
-                    }
+                let (c, error) = decode_certificate(der);
+                if error.is_some() {
+                    anomalies.push(Anomaly::CertMalformed);
                 }
+                tls.certificates.push(c);
             }
             if let Some(c) = &tls.client {
                 let ja3 = c.ja3_string();

@@ -178,9 +178,10 @@ pub struct Certificate {
     pub sha256: String,
 }
 
-/// Read one DER certificate. A certificate x509-parser refuses still gives
-/// its fingerprints, so the chain keeps its length and order.
-pub fn decode_certificate(der: &[u8]) -> Result<Certificate, (Certificate, &'static str)> {
+/// Read one DER certificate, and why it could not be read if so: a
+/// certificate x509-parser refuses still gives its fingerprints, so the
+/// chain keeps its length and order.
+pub fn decode_certificate(der: &[u8]) -> (Certificate, Option<&'static str>) {
     let mut c = Certificate {
         sha1: hex(&Sha1::digest(der)),
         sha256: hex(&Sha256::digest(der)),
@@ -188,7 +189,7 @@ pub fn decode_certificate(der: &[u8]) -> Result<Certificate, (Certificate, &'sta
     };
     let x = match X509Certificate::from_der(der) {
         Ok((_, x)) => x,
-        Err(_) => return Err((c, "certificate is not valid DER X.509")),
+        Err(_) => return (c, Some("certificate is not valid DER X.509")),
     };
     c.version = x.version().0 + 1;
     c.serial = x.raw_serial().iter().fold(String::new(), |mut s, b| {
@@ -227,7 +228,7 @@ pub fn decode_certificate(der: &[u8]) -> Result<Certificate, (Certificate, &'sta
             _ => {}
         }
     }
-    Ok(c)
+    (c, None)
 }
 
 fn general_name(n: &GeneralName<'_>) -> Option<String> {
