@@ -239,10 +239,17 @@ impl AppTracker {
         }
     }
 
-    /// Run side `dir`'s parser over its stream as it now stands.
+    /// Run side `dir`'s parsers over its stream as it now stands, going on
+    /// as long as one hands over to the next (ServerHello → Certificate in
+    /// the same segment).
     fn step(&mut self, dir: usize, sink: &mut AppSink<'_>) {
+        while self.step_once(dir, sink) {}
+    }
+
+    /// One parser over the stream; whether another should read it now.
+    fn step_once(&mut self, dir: usize, sink: &mut AppSink<'_>) -> bool {
         let Side::Reading(stream, mode) = &mut self.sides[dir] else {
-            return;
+            return false;
         };
         let bytes = stream.bytes();
         let full = stream.is_full();
@@ -265,6 +272,7 @@ impl AppTracker {
             },
             m => Some(m),
         };
+        let attempted = next;
         let next = match next {
             Some(Mode::ClientHello) => match parse_client_hello(bytes) {
                 Parse::Done(ch) => {
@@ -330,6 +338,7 @@ impl AppTracker {
             },
             None => Side::Done,
         };
+        next.is_some() && next != attempted
     }
 
     /// What was found, if anything; anomalies of the end go to `anomalies`.

@@ -203,17 +203,21 @@ pub fn decode_certificate(der: &[u8]) -> (Certificate, Option<&'static str>) {
     c.sig_alg = oid_name(&x.signature_algorithm.algorithm);
     let spki = x.public_key();
     c.key_alg = oid_name(&spki.algorithm.algorithm);
-    match spki.parsed() {
-        Ok(key) => {
+    // Other key types: the algorithm names the type and the key's bit
+    // string gives the size (as OpenSSL reports ML-DSA keys).
+    c.key_type = c.key_alg.clone();
+    c.key_bits = (spki.subject_public_key.data.len() * 8) as u32;
+    if let Ok(key) = spki.parsed() {
+        let typed = match key {
+            PublicKey::RSA(_) => Some("rsa"),
+            PublicKey::EC(_) => Some("ec"),
+            PublicKey::DSA(_) => Some("dsa"),
+            _ => None,
+        };
+        if let Some(t) = typed {
+            c.key_type = t.into();
             c.key_bits = key.key_size() as u32;
-            c.key_type = match key {
-                PublicKey::RSA(_) => "rsa".into(),
-                PublicKey::EC(_) => "ec".into(),
-                PublicKey::DSA(_) => "dsa".into(),
-                _ => c.key_alg.clone(),
-            };
         }
-        Err(_) => c.key_type = c.key_alg.clone(),
     }
     for ext in x.extensions() {
         match ext.parsed_extension() {
@@ -250,9 +254,16 @@ fn general_name(n: &GeneralName<'_>) -> Option<String> {
 
 /// OpenSSL short name of an algorithm OID, else its dotted form.
 fn oid_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
-    match x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry()) {
-        Ok(sn) => sn.to_string(),
-        Err(_) => oid.to_id_string(),
+    if let Ok(sn) = x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry()) {
+        return sn.to_string();
+    }
+    let dotted = oid.to_id_string();
+    // FIPS 204 ML-DSA (NIST CSOR), newer than the registry.
+    match dotted.as_str() {
+        "2.16.840.1.101.3.4.3.17" => "ML-DSA-44".into(),
+        "2.16.840.1.101.3.4.3.18" => "ML-DSA-65".into(),
+        "2.16.840.1.101.3.4.3.19" => "ML-DSA-87".into(),
+        _ => dotted,
     }
 }
 
