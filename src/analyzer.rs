@@ -146,9 +146,15 @@ impl Analyzer {
         self.config.max_sequence_len = n;
         self
     }
-    /// Parse application protocols (TLS hellos so far); on by default.
+    /// Parse application protocols (TLS, DNS, …); on by default.
     pub fn protocols(mut self, on: bool) -> Self {
         self.config.protocols = on;
+        self
+    }
+    /// Keep every DNS message for [`Engine::take_dns_events`] (the `dns`
+    /// table); off by default.
+    pub fn dns_messages(mut self, on: bool) -> Self {
+        self.config.dns_messages = on;
         self
     }
 

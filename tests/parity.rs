@@ -312,7 +312,7 @@ fn file_facts(path: &Path) -> FileFacts {
 
 /// Classes that apply to one of our flows.
 /// UDP ports of tunnels the reference does not (fully) decapsulate.
-const TUNNEL_PORTS: [u16; 5] = [2152, 6081, 4754, 4789, 8472];
+const TUNNEL_PORTS: [u16; 6] = [2152, 6081, 4754, 4789, 4790, 8472];
 
 fn classes_of(f: &Flow, facts: &FileFacts, r: Option<&Value>) -> Vec<Class> {
     let mut c = Vec::new();

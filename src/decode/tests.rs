@@ -486,3 +486,37 @@ fn fragments_are_not_transport_decoded() {
         assert!(p.ip.unwrap().fragment.is_some());
     }
 }
+
+#[test]
+fn vxlan_gpe_and_geneve_from_its_port() {
+    // VXLAN-GPE, I and P flags, next protocol IPv4 (1), VNI 7.
+    let inner_ip = ip_of(&tcp_frame(b"in"));
+    let mut gpe = vec![0x0c, 0, 0, 1, 0, 0, 7, 0];
+    gpe.extend_from_slice(&inner_ip);
+    let f = udp_wrap(4790, &gpe);
+    let p = decode(LinkType::ETHERNET, &f, f.len() as u32);
+    assert_eq!(
+        p.tunnel.map(|t| (t.kind, t.id)),
+        Some((TunnelKind::Vxlan, 7))
+    );
+    assert!(matches!(p.transport, Transport::Tcp(t) if t.dst_port == 443));
+    // Geneve answered from its port (source 6081, destination 40000).
+    let mut gv = vec![0, 0, 0x08, 0x00, 0, 0, 9, 0];
+    gv.extend_from_slice(&inner_ip);
+    let b = PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([172, 16, 0, 1], [172, 16, 0, 2], 64)
+        .udp(6081, 40000);
+    let mut f = Vec::new();
+    b.write(&mut f, &gv).unwrap();
+    let p = decode(LinkType::ETHERNET, &f, f.len() as u32);
+    assert_eq!(
+        p.tunnel.map(|t| (t.kind, t.id)),
+        Some((TunnelKind::Geneve, 9))
+    );
+    // NSH (4) is not decoded: the datagram stays outer UDP.
+    let mut nsh = gpe.clone();
+    nsh[3] = 4;
+    let f = udp_wrap(4790, &nsh);
+    let p = decode(LinkType::ETHERNET, &f, f.len() as u32);
+    assert!(p.tunnel.is_none());
+}

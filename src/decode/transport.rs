@@ -105,6 +105,7 @@ impl Transport<'_> {
 /// UDP ports that carry tunnels we decapsulate.
 pub(crate) mod port {
     pub const VXLAN: u16 = 4789;
+    pub const VXLAN_GPE: u16 = 4790;
     pub const VXLAN_LINUX: u16 = 8472;
     pub const GENEVE: u16 = 6081;
     pub const GTPU: u16 = 2152;
@@ -114,10 +115,20 @@ pub(crate) mod port {
 /// Is this UDP port pair one [`dispatch`] would look inside?
 #[inline]
 pub(crate) fn udp_tunnel_ports(src: u16, dst: u16) -> bool {
+    is_tunnel_port(dst) || is_tunnel_port(src)
+}
+
+#[inline]
+fn is_tunnel_port(p: u16) -> bool {
     matches!(
-        dst,
-        port::VXLAN | port::VXLAN_LINUX | port::GENEVE | port::GTPU | port::GRE_UDP
-    ) || src == port::GTPU
+        p,
+        port::VXLAN
+            | port::VXLAN_GPE
+            | port::VXLAN_LINUX
+            | port::GENEVE
+            | port::GTPU
+            | port::GRE_UDP
+    )
 }
 
 pub(crate) fn dispatch<'a>(proto: u8, b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
@@ -286,12 +297,19 @@ fn udp<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
         length,
         payload,
     });
-    match dst_port {
+    // The destination port decides; failing that the source port (an
+    // endpoint answering from the tunnel port: TShark decodes these too).
+    let tunnel_port = if is_tunnel_port(dst_port) {
+        dst_port
+    } else {
+        src_port
+    };
+    match tunnel_port {
         port::VXLAN | port::VXLAN_LINUX => tunnel::vxlan(payload, p),
+        port::VXLAN_GPE => tunnel::vxlan_gpe(payload, p),
         port::GENEVE => tunnel::geneve(payload, p),
         port::GTPU => tunnel::gtpu(payload, p),
         port::GRE_UDP => tunnel::gre_in_udp(payload, p),
-        _ if src_port == port::GTPU => tunnel::gtpu(payload, p),
         _ => Next::Done,
     }
 }

@@ -201,6 +201,35 @@ pub(crate) fn vxlan<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
     Next::Ethernet(&b[8..])
 }
 
+/// VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe §3): VXLAN's header with a
+/// next-protocol byte, so IP rides without an Ethernet header.
+pub(crate) fn vxlan_gpe<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
+    let Some(h) = b.get(..8) else {
+        p.cut_short(Anomaly::TruncatedVxlan);
+        return Next::Done;
+    };
+    // I flag for a valid VNI. The next-protocol byte is read even when the
+    // P flag is clear, as TShark does (senders leave it clear).
+    if h[0] & 0x08 == 0 {
+        return Next::Done;
+    }
+    let next = match h[3] {
+        1 => Some(0x0800),
+        2 => Some(0x86dd),
+        3 => None,
+        5 => Some(0x8847),
+        _ => return Next::Done, // NSH and unknown protocols stay UDP
+    };
+    let vni = u32::from_be_bytes([0, h[4], h[5], h[6]]);
+    if !enter(p, TunnelKind::Vxlan, vni) {
+        return Next::Done;
+    }
+    match next {
+        Some(ethertype) => Next::EtherType(ethertype, &b[8..]),
+        None => Next::Ethernet(&b[8..]),
+    }
+}
+
 pub(crate) fn geneve<'a>(b: &'a [u8], p: &mut Packet<'a>) -> Next<'a> {
     let Some(h) = b.get(..8) else {
         p.cut_short(Anomaly::TruncatedGeneve);

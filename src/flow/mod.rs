@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-pub use app::{AppInfo, DnsEvent, DnsInfo, Fingerprints, TlsInfo};
+pub use app::{AppInfo, DnsEvent, DnsInfo, Fingerprints, TlsInfo, MAX_DNS_ANSWERS, MAX_DNS_NAMES};
 pub use key::{CanonicalKey, FlowKey};
 pub use table::{Counted, FlowTable, FlowTableStats, PacketIn};
 pub use tcp::TcpTracker;
