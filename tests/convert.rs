@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow::array::AsArray;
+use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -841,4 +841,99 @@ fn more_partitions_than_open_files_keep_every_row() {
         *got.entry(part).or_default() += rows;
     }
     assert_eq!(got, expect);
+}
+
+/// The `dns` table: every DNS message of the generated traffic (a query
+/// and its answer per session, as `sample` builds them) is a row joined to
+/// its flow, and the flow's DNS columns say what the messages said.
+#[test]
+fn dns_table_holds_every_message_and_joins_its_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = 20;
+    let input = write_input(
+        dir.path(),
+        "traffic.pcap",
+        &wa1kpcap::sample::traffic_pcap(sessions).unwrap(),
+    );
+    let found = discover(std::slice::from_ref(&input)).0;
+    let out = dir.path().join("ds");
+    let o = ConvertOptions {
+        dns: true,
+        parallel_min_bytes: 0,
+        ..opts()
+    };
+    let m = convert(&Analyzer::new(), &found, &out, &o).unwrap();
+    assert_eq!(m.totals.dns_rows, 2 * sessions as u64);
+    let mut dns_flows: HashMap<i64, (String, String)> = HashMap::new();
+    for b in read_parquet(&out.join("flows")) {
+        let id = b
+            .column_by_name("flow_id")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let query = b.column_by_name("dns_query").unwrap().as_string::<i32>();
+        let rcode = b.column_by_name("dns_rcode").unwrap().as_string::<i32>();
+        for i in 0..b.num_rows() {
+            if query.is_valid(i) {
+                dns_flows.insert(id.value(i), (query.value(i).into(), rcode.value(i).into()));
+            }
+        }
+    }
+    assert_eq!(dns_flows.len(), sessions, "one DNS flow per session");
+    assert!(dns_flows
+        .values()
+        .all(|(q, r)| q == "example.com" && r == "NOERROR"));
+    let (mut queries, mut answers) = (0, 0);
+    for b in read_parquet(&out.join("dns")) {
+        let id = b
+            .column_by_name("flow_id")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let qname = b.column_by_name("qname").unwrap().as_string::<i32>();
+        let response = b.column_by_name("response").unwrap().as_boolean();
+        let data = b.column_by_name("answer_data").unwrap().as_list::<i32>();
+        let dir = b
+            .column_by_name("direction")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        for i in 0..b.num_rows() {
+            assert!(
+                dns_flows.contains_key(&id.value(i)),
+                "message joins a DNS flow"
+            );
+            assert_eq!(qname.value(i), "example.com");
+            let values = data.value(i);
+            let values: Vec<&str> = values.as_string::<i32>().iter().flatten().collect();
+            if response.value(i) {
+                answers += 1;
+                assert_eq!(dir.value(i), -1, "the resolver answers");
+                assert_eq!(values, ["93.184.216.34"]);
+            } else {
+                queries += 1;
+                assert_eq!(dir.value(i), 1);
+                assert!(values.is_empty());
+            }
+        }
+    }
+    assert_eq!((queries, answers), (sessions, sessions));
+}
+
+/// The application tables' documents list exactly their columns.
+#[test]
+fn app_table_documents_match_the_code() {
+    for (doc, columns) in [
+        ("schemas/dns.md", wa1kpcap::sink::dns_columns()),
+        ("schemas/tls.md", wa1kpcap::sink::cert_columns()),
+    ] {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+        for c in &columns {
+            let ty = c.ty.map_or("binary", |t| t.doc_name());
+            let null = if c.nullable { "yes" } else { "no" };
+            let line = format!(
+                "| `{}` | {ty} | {null} | {} | {} |",
+                c.name, c.meaning, c.unit
+            );
+            assert!(text.contains(&line), "{doc} lacks: {line}");
+        }
+    }
 }

@@ -69,9 +69,15 @@ struct ConvertArgs {
     /// (otherwise inputs already converted with the same settings are skipped).
     #[arg(long)]
     overwrite: bool,
-    /// Also write the packets table (one row per counted packet).
+    /// Also write the packets table (one row per counted packet) and the
+    /// dns table (one row per DNS message).
     #[arg(long)]
     packets: bool,
+    /// Tables to write besides flows, comma-separated, from packets, dns,
+    /// tls_certificates, or "none" [default: tls_certificates; with
+    /// --packets: packets,dns,tls_certificates].
+    #[arg(long, value_delimiter = ',')]
+    tables: Option<Vec<TableArg>>,
     /// Add the frame bytes to the packets table (implies --packets).
     #[arg(long)]
     raw_bytes: bool,
@@ -107,6 +113,15 @@ enum PartitionArg {
     Date,
     Hour,
     Capture,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum TableArg {
+    Packets,
+    Dns,
+    TlsCertificates,
+    /// No table besides flows.
+    None,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -215,9 +230,18 @@ fn convert(c: &ConvertArgs, args: &AnalyzerArgs) -> anyhow::Result<i32> {
         );
     }
     let progress = std::sync::Arc::new(Progress::default());
+    let tables = c.tables.clone().unwrap_or_else(|| {
+        let mut t = vec![TableArg::TlsCertificates];
+        if c.packets || c.raw_bytes {
+            t.extend([TableArg::Packets, TableArg::Dns]);
+        }
+        t
+    });
     let mut opts = ConvertOptions {
         overwrite: c.overwrite,
-        packets: c.packets || c.raw_bytes,
+        packets: tables.contains(&TableArg::Packets) || c.raw_bytes,
+        dns: tables.contains(&TableArg::Dns),
+        certificates: tables.contains(&TableArg::TlsCertificates),
         raw_bytes: c.raw_bytes,
         filter,
         stitch: c.stitch,
@@ -315,6 +339,12 @@ fn print_summary(m: &wa1kpcap::convert::Manifest, out: &std::path::Path) {
         println!(
             "  filtered by --filter: {} packets; flows ended early by the memory bound: {}; packet rows: {}",
             t.packets_filtered_expr, t.flows_evicted, t.packet_rows
+        );
+    }
+    if t.dns_rows + t.certificate_rows > 0 {
+        println!(
+            "  dns rows: {}; tls_certificates rows: {}",
+            t.dns_rows, t.certificate_rows
         );
     }
 }

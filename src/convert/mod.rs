@@ -61,6 +61,10 @@ pub struct ConvertOptions {
     pub partition_by: PartitionBy,
     /// Also write the packets table.
     pub packets: bool,
+    /// Also write the `dns` table (one row per DNS message).
+    pub dns: bool,
+    /// Also write the `tls_certificates` table (one row per certificate).
+    pub certificates: bool,
     /// Add the frame bytes to the packets table.
     pub raw_bytes: bool,
     /// Only packets this accepts are analysed.
@@ -85,6 +89,8 @@ impl Default for ConvertOptions {
             format: Format::Parquet,
             partition_by: PartitionBy::None,
             packets: false,
+            dns: false,
+            certificates: true,
             raw_bytes: false,
             filter: None,
             stitch: false,
@@ -304,6 +310,8 @@ pub struct RunTotals {
     pub flows_ended_idle: u64,
     pub max_active_flows: u64,
     pub packet_rows: u64,
+    pub dns_rows: u64,
+    pub certificate_rows: u64,
 }
 
 /// The dataset manifest (`manifest.json`).
@@ -364,7 +372,7 @@ pub fn convert(
     opts.threads = opts.threads.max(1);
     opts.raw_bytes &= opts.packets;
     if opts.overwrite {
-        for d in ["flows", "packets", ".wa1kpcap"] {
+        for d in ["flows", ".wa1kpcap"].into_iter().chain(output::ROW_TABLES) {
             let p = out_dir.join(d);
             if p.exists() {
                 std::fs::remove_dir_all(&p)?;
@@ -418,7 +426,9 @@ pub fn convert(
         totals.max_active_flows = totals
             .max_active_flows
             .max(r.summary.table.max_active_flows);
-        totals.packet_rows += r.packet_rows;
+        totals.packet_rows += r.row_counts[output::PACKETS];
+        totals.dns_rows += r.row_counts[output::DNS];
+        totals.certificate_rows += r.row_counts[output::CERTS];
         if r.committed {
             let marker = DoneMarker {
                 settings: settings.clone(),
@@ -599,6 +609,8 @@ fn settings_json(a: &Analyzer, o: &ConvertOptions) -> serde_json::Value {
         "format": o.format,
         "partition_by": o.partition_by,
         "packets": o.packets,
+        "dns": o.dns,
+        "certificates": o.certificates,
         "raw_bytes": o.raw_bytes,
         "stitch": o.stitch,
     })

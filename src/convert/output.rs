@@ -1,5 +1,5 @@
-//! Where rows go: per worker, finished flows (and counted packets) are
-//! collected per partition into record batches and written to that
+//! Where rows go: per worker, finished flows (and, when asked for, counted
+//! packets, DNS messages and server certificates) are collected per partition into record batches and written to that
 //! partition's file; files are staged, and the job commits them together.
 //!
 //! Layout: `<table>/[<partition>/]part-<capture index>-<worker>-<n>.<ext>`,
@@ -19,11 +19,44 @@ use arrow::record_batch::RecordBatch;
 
 use super::ConvertOptions;
 use crate::analyzer::PacketRecord;
-use crate::flow::Flow;
+use crate::flow::{DnsEvent, Flow};
 use crate::sink::{
-    flow_columns, flows_schema, flows_to_batch, packets_schema, ColumnSpec, FlowRow, Format,
-    PacketBatch, PacketRow, Staged, TableFile, WriteError,
+    certs_schema, dns_schema, flow_columns, flows_schema, flows_to_batch, packets_schema,
+    CertBatch, CertRow, ColumnSpec, DnsBatch, DnsRow, FlowRow, Format, PacketBatch, PacketRow,
+    Staged, TableFile, WriteError,
 };
+
+/// The tables besides `flows`, by index into [`ROW_TABLES`].
+pub const PACKETS: usize = 0;
+pub const DNS: usize = 1;
+pub const CERTS: usize = 2;
+/// Their directory names.
+pub const ROW_TABLES: [&str; 3] = ["packets", "dns", "tls_certificates"];
+
+/// Pending rows of one of the [`ROW_TABLES`].
+enum Rows {
+    Packets(Box<PacketBatch>),
+    Dns(DnsBatch),
+    Certs(CertBatch),
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Packets(b) => b.len(),
+            Rows::Dns(b) => b.len(),
+            Rows::Certs(b) => b.len(),
+        }
+    }
+
+    fn finish(&mut self) -> Result<RecordBatch, arrow::error::ArrowError> {
+        match self {
+            Rows::Packets(b) => b.finish(),
+            Rows::Dns(b) => b.finish(),
+            Rows::Certs(b) => b.finish(),
+        }
+    }
+}
 
 /// Flows per record batch handed to a file.
 const FLOW_BATCH_ROWS: usize = 1024;
@@ -54,15 +87,16 @@ pub struct OutputCtx {
     pub out_dir: PathBuf,
     pub format: Format,
     pub partition_by: PartitionBy,
-    pub packets: bool,
+    /// Which of the [`ROW_TABLES`] are written.
+    pub tables: [bool; 3],
     pub raw_bytes: bool,
     pub columns: Arc<Vec<ColumnSpec>>,
     /// Schemas of the batches built …
     pub flows_schema: SchemaRef,
-    pub packets_schema: SchemaRef,
+    pub row_schemas: [SchemaRef; 3],
     /// … and of the files written (without `capture` when partitioned by it).
     flows_file_schema: SchemaRef,
-    packets_file_schema: SchemaRef,
+    row_file_schemas: [SchemaRef; 3],
     settings: String,
 }
 
@@ -70,19 +104,28 @@ impl OutputCtx {
     pub fn new(out_dir: &Path, o: &ConvertOptions, settings: &serde_json::Value) -> OutputCtx {
         let columns = Arc::new(flow_columns());
         let flows = flows_schema(&columns);
-        let packets = packets_schema(o.raw_bytes);
+        let rows = [packets_schema(o.raw_bytes), dns_schema(), certs_schema()];
         OutputCtx {
             out_dir: out_dir.to_path_buf(),
             format: o.format,
             partition_by: o.partition_by,
-            packets: o.packets,
+            tables: [o.packets, o.dns, o.certificates],
             raw_bytes: o.raw_bytes,
             flows_file_schema: file_schema(o.partition_by, &flows),
-            packets_file_schema: file_schema(o.partition_by, &packets),
+            row_file_schemas: rows.clone().map(|s| file_schema(o.partition_by, &s)),
             flows_schema: flows,
-            packets_schema: packets,
+            row_schemas: rows,
             columns,
             settings: settings.to_string(),
+        }
+    }
+
+    fn empty_rows(&self, table: usize) -> Rows {
+        let schema = self.row_schemas[table].clone();
+        match table {
+            PACKETS => Rows::Packets(Box::new(PacketBatch::new(schema, self.raw_bytes))),
+            DNS => Rows::Dns(DnsBatch::new(schema)),
+            _ => Rows::Certs(CertBatch::new(schema)),
         }
     }
 
@@ -203,13 +246,14 @@ pub struct WorkerOutput<'c> {
     captures: Vec<String>,
     first_ord: Vec<u64>,
     flows: Table<Vec<Flow>>,
-    packets: Table<PacketBatch>,
+    rows: [Table<Rows>; 3],
     next_file: u32,
     staged: Vec<Staged>,
     pub error: Option<String>,
     /// Flows written, by input.
     pub flows_per_input: Vec<u64>,
-    pub packet_rows: u64,
+    /// Rows written to each of the [`ROW_TABLES`].
+    pub row_counts: [u64; 3],
 }
 
 impl<'c> WorkerOutput<'c> {
@@ -227,12 +271,12 @@ impl<'c> WorkerOutput<'c> {
             captures,
             first_ord: vec![u64::MAX; n],
             flows: Table::new(),
-            packets: Table::new(),
+            rows: [Table::new(), Table::new(), Table::new()],
             next_file: 0,
             staged: Vec::new(),
             error: None,
             flows_per_input: vec![0; n],
-            packet_rows: 0,
+            row_counts: [0; 3],
         }
     }
 
@@ -264,6 +308,23 @@ impl<'c> WorkerOutput<'c> {
         let input = self.input_of(flow.ord);
         self.flows_per_input[input] += 1;
         let dir = partition_dir(self.ctx.partition_by, flow.start_ns, &self.captures[input]);
+        if self.ctx.tables[CERTS] {
+            let chain = flow.app.as_ref().and_then(|a| a.tls.as_ref());
+            for (i, cert) in chain.iter().flat_map(|t| t.certificates.iter()).enumerate() {
+                let row = CertRow {
+                    flow_id: self.flow_id(flow.ord),
+                    capture: self.captures[input].clone(),
+                    start_ns: flow.start_ns,
+                    position: i as i32,
+                    cert: cert.clone(),
+                };
+                self.push_row(CERTS, &dir, |r| {
+                    if let Rows::Certs(b) = r {
+                        b.push(row)
+                    }
+                });
+            }
+        }
         if self.flows.needs_room(&dir) {
             if let Some(old) = self.flows.lru() {
                 self.close_flows(&old);
@@ -287,9 +348,9 @@ impl<'c> WorkerOutput<'c> {
         r: &PacketRecord,
     ) {
         let dir = partition_dir(self.ctx.partition_by, r.ts_ns, &self.captures[input]);
-        if self.packets.needs_room(&dir) {
-            if let Some(old) = self.packets.lru() {
-                self.close_packets(&old);
+        if self.rows[PACKETS].needs_room(&dir) {
+            if let Some(old) = self.rows[PACKETS].lru() {
+                self.close_rows(PACKETS, &old);
             }
         }
         let row = PacketRow {
@@ -300,14 +361,49 @@ impl<'c> WorkerOutput<'c> {
             record: r,
             raw,
         };
+        // (inline rather than push_row: `row` borrows self.captures)
         let ctx = self.ctx;
-        let part = self.packets.part(&dir, || {
-            PacketBatch::new(ctx.packets_schema.clone(), ctx.raw_bytes)
+        let part = self.rows[PACKETS].part(&dir, || ctx.empty_rows(PACKETS));
+        if let Rows::Packets(b) = &mut part.pending {
+            b.push(&row);
+        }
+        let full = part.pending.len() >= PACKET_BATCH_ROWS;
+        self.row_counts[PACKETS] += 1;
+        if full {
+            self.flush_rows(PACKETS, &dir);
+        }
+    }
+
+    /// A DNS message of input `input`, for the `dns` table.
+    pub fn dns(&mut self, input: usize, event: DnsEvent) {
+        let dir = partition_dir(self.ctx.partition_by, event.ts_ns, &self.captures[input]);
+        let row = DnsRow {
+            flow_id: self.flow_id(event.flow_ord),
+            capture: self.captures[input].clone(),
+            event,
+        };
+        self.push_row(DNS, &dir, |r| {
+            if let Rows::Dns(b) = r {
+                b.push(row)
+            }
         });
-        part.pending.push(&row);
-        self.packet_rows += 1;
-        if part.pending.len() >= PACKET_BATCH_ROWS {
-            self.flush_packets(&dir);
+    }
+
+    /// Add a row to `table`'s partition `dir` (opened if new, the least
+    /// recently used closed first when too many are open).
+    fn push_row(&mut self, table: usize, dir: &str, push: impl FnOnce(&mut Rows)) {
+        if self.rows[table].needs_room(dir) {
+            if let Some(old) = self.rows[table].lru() {
+                self.close_rows(table, &old);
+            }
+        }
+        let ctx = self.ctx;
+        let part = self.rows[table].part(dir, || ctx.empty_rows(table));
+        push(&mut part.pending);
+        let full = part.pending.len() >= PACKET_BATCH_ROWS;
+        self.row_counts[table] += 1;
+        if full {
+            self.flush_rows(table, dir);
         }
     }
 
@@ -361,10 +457,9 @@ impl<'c> WorkerOutput<'c> {
             let mut f = match file {
                 Some(f) => f,
                 None => {
-                    let (schema, rows) = if table == "flows" {
-                        (self.ctx.flows_file_schema.clone(), FLOW_ROW_GROUP_ROWS)
-                    } else {
-                        (self.ctx.packets_file_schema.clone(), PACKET_ROW_GROUP_ROWS)
+                    let (schema, rows) = match ROW_TABLES.iter().position(|t| *t == table) {
+                        None => (self.ctx.flows_file_schema.clone(), FLOW_ROW_GROUP_ROWS),
+                        Some(i) => (self.ctx.row_file_schemas[i].clone(), PACKET_ROW_GROUP_ROWS),
                     };
                     let path = self.file_path(table, dir);
                     TableFile::create(&path, schema, self.ctx.format, self.metadata(), rows)?
@@ -405,15 +500,15 @@ impl<'c> WorkerOutput<'c> {
         self.flows.parts.insert(dir.to_string(), part);
     }
 
-    fn flush_packets(&mut self, dir: &str) {
-        let Some(mut part) = self.packets.parts.remove(dir) else {
+    fn flush_rows(&mut self, table: usize, dir: &str) {
+        let Some(mut part) = self.rows[table].parts.remove(dir) else {
             return;
         };
-        if !part.pending.is_empty() {
+        if part.pending.len() > 0 {
             let batch = part.pending.finish();
-            part.file = self.write_batch("packets", dir, batch, part.file.take());
+            part.file = self.write_batch(ROW_TABLES[table], dir, batch, part.file.take());
         }
-        self.packets.parts.insert(dir.to_string(), part);
+        self.rows[table].parts.insert(dir.to_string(), part);
     }
 
     fn stage(&mut self, file: Option<TableFile>) {
@@ -437,9 +532,9 @@ impl<'c> WorkerOutput<'c> {
         }
     }
 
-    fn close_packets(&mut self, dir: &str) {
-        self.flush_packets(dir);
-        if let Some(part) = self.packets.parts.remove(dir) {
+    fn close_rows(&mut self, table: usize, dir: &str) {
+        self.flush_rows(table, dir);
+        if let Some(part) = self.rows[table].parts.remove(dir) {
             self.stage(part.file);
         }
     }
@@ -450,15 +545,17 @@ impl<'c> WorkerOutput<'c> {
         for d in dirs {
             self.close_flows(&d);
         }
-        let dirs: Vec<String> = self.packets.parts.keys().cloned().collect();
-        for d in dirs {
-            self.close_packets(&d);
+        for t in 0..ROW_TABLES.len() {
+            let dirs: Vec<String> = self.rows[t].parts.keys().cloned().collect();
+            for d in dirs {
+                self.close_rows(t, &d);
+            }
         }
         WorkerDone {
             staged: std::mem::take(&mut self.staged),
             error: self.error.take(),
             flows_per_input: std::mem::take(&mut self.flows_per_input),
-            packet_rows: self.packet_rows,
+            row_counts: self.row_counts,
         }
     }
 }
@@ -468,13 +565,14 @@ pub struct WorkerDone {
     pub staged: Vec<Staged>,
     pub error: Option<String>,
     pub flows_per_input: Vec<u64>,
-    pub packet_rows: u64,
+    /// Rows written to each of the [`ROW_TABLES`].
+    pub row_counts: [u64; 3],
 }
 
 /// Remove data files of jobs that have no done marker (a run was killed
 /// after committing some of a job's files) and stale hidden temporaries.
 pub fn remove_unfinished(out_dir: &Path, live: &HashSet<u32>) -> std::io::Result<()> {
-    for table in ["flows", "packets"] {
+    for table in std::iter::once("flows").chain(ROW_TABLES) {
         let mut files = Vec::new();
         collect_files(&out_dir.join(table), &mut files);
         for f in files {

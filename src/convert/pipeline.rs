@@ -61,7 +61,8 @@ pub(crate) struct JobResult {
     pub summary: RunSummary,
     /// Its files are committed (a done marker may be written).
     pub committed: bool,
-    pub packet_rows: u64,
+    /// Rows written to each of the row tables (`output::ROW_TABLES`).
+    pub row_counts: [u64; 3],
 }
 
 /// A batch of one input's packets for one worker.
@@ -118,6 +119,9 @@ impl<'c> Worker<'c> {
         if let Some(r) = rec {
             self.out
                 .packet(self.input, raw.frame, raw.data.len() as u32, raw.data, &r);
+        }
+        for e in self.engine.take_dns_events() {
+            self.out.dns(self.input, e);
         }
     }
 
@@ -210,6 +214,7 @@ pub(crate) fn run_job(
             let bound = flows.min(a.config().max_flows);
             a = a.max_flows(bound);
         }
+        a = a.dns_messages(ctx.tables[super::output::DNS]);
         a.engine().with_filter(opts.filter.clone())
     };
     let new_worker = |w: usize| {
@@ -217,7 +222,7 @@ pub(crate) fn run_job(
             engine(),
             WorkerOutput::new(ctx, job.index, w as u8, captures.clone()),
             job.inputs.len(),
-            ctx.packets,
+            ctx.tables[super::output::PACKETS],
         )
     };
     let progress = opts.progress.as_deref();
@@ -241,7 +246,7 @@ pub(crate) fn run_job(
     let mut summary = RunSummary::default();
     let mut staged = Vec::new();
     let mut write_error = None;
-    let mut packet_rows = 0;
+    let mut row_counts = [0u64; 3];
     for r in results {
         summary.merge(&r.summary);
         for (i, n) in r.done.flows_per_input.iter().enumerate() {
@@ -250,7 +255,9 @@ pub(crate) fn run_job(
         for (i, n) in r.anomalies.iter().enumerate() {
             reports[i].anomalies += n;
         }
-        packet_rows += r.done.packet_rows;
+        for (total, n) in row_counts.iter_mut().zip(r.done.row_counts) {
+            *total += n;
+        }
         staged.extend(r.done.staged);
         if write_error.is_none() {
             write_error = r.done.error;
@@ -295,7 +302,7 @@ pub(crate) fn run_job(
         reports,
         summary,
         committed,
-        packet_rows,
+        row_counts,
     }
 }
 

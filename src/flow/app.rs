@@ -10,6 +10,8 @@
 //! lists are capped ([`MAX_DNS_NAMES`], [`MAX_DNS_ANSWERS`]). Cost per
 //! packet after that: one branch.
 
+use std::net::IpAddr;
+
 use crate::decode::{Anomaly, TcpSegment};
 use crate::proto::cert::{decode_certificate, server_certificates, Certificate};
 use crate::proto::dns::{parse_message, parse_tcp_stream, DnsMessage, DnsQuestion};
@@ -132,6 +134,9 @@ pub struct DnsEvent {
     pub up: bool,
     /// Carried over TCP (length-prefixed) rather than UDP.
     pub tcp: bool,
+    /// Sender and receiver (address, port) of the packet that completed it.
+    pub src: (IpAddr, u16),
+    pub dst: (IpAddr, u16),
     pub message: DnsMessage,
 }
 
@@ -139,6 +144,9 @@ pub struct DnsEvent {
 pub(crate) struct AppSink<'a> {
     pub flow_ord: u64,
     pub ts_ns: i64,
+    /// The packet's sender and receiver.
+    pub src: (IpAddr, u16),
+    pub dst: (IpAddr, u16),
     /// DNS messages for the `dns` table, if it is wanted.
     pub dns: Option<&'a mut Vec<DnsEvent>>,
     /// Anomalies found (each also goes into the flow's set).
@@ -153,6 +161,8 @@ impl AppSink<'_> {
                 ts_ns: self.ts_ns,
                 up,
                 tcp,
+                src: self.src,
+                dst: self.dst,
                 message: m.clone(),
             });
         }

@@ -292,6 +292,8 @@ impl FlowTable {
             let mut sink = AppSink {
                 flow_ord: ord,
                 ts_ns: p.ts_ns,
+                src: (p.ip.src, sport),
+                dst: (p.ip.dst, dport),
                 dns: self.cfg.dns_messages.then_some(&mut self.dns_events),
                 anomalies: &mut self.app_found,
             };

@@ -3,7 +3,8 @@
 Usage: check_dataset.py DATASET_DIR  (as written by `wa1kpcap convert`/`demo`).
 Checks row counts against manifest.json, column types, list columns, the
 query users quote, Hive partition columns when the dataset is partitioned,
-and the packets table (if written) against the flows, through each reader
+and the packets, tls_certificates and dns tables (if written) against the
+flows, through each reader
 with no options beyond naming the files.
 """
 import glob
@@ -105,4 +106,42 @@ if os.path.isdir(packets):
     assert pl.read_parquet(ppattern).height == p.num_rows
     assert len(pd.read_parquet(packets)) == p.num_rows
     msg += f"; packets: {p.num_rows} rows join their flows"
+
+certs = f"{root}/tls_certificates"
+if os.path.isdir(certs):
+    cpattern = f"{certs}/**/*.parquet"
+    c = ds.dataset(certs, format="parquet", partitioning="hive").to_table()
+    # one row per certificate of each flow's chain: rows = Σ cert_chain_len,
+    # and the leaf (position 0) is the flow's cert_* columns
+    chain_total = duckdb.sql(f"SELECT coalesce(sum(cert_chain_len), 0) FROM '{pattern}'").fetchall()[0][0]
+    assert c.num_rows == chain_total, (c.num_rows, chain_total)
+    odd = duckdb.sql(
+        f"""SELECT f.flow_id FROM '{pattern}' f JOIN '{cpattern}' c USING (flow_id)
+            WHERE c.position = 0 AND (c.sha256 <> f.cert_sha256
+                  OR c.subject IS DISTINCT FROM f.cert_subject)"""
+    ).fetchall()
+    assert odd == [], odd[:5]
+    assert pl.read_parquet(cpattern).height == c.num_rows
+    assert len(pd.read_parquet(certs)) == c.num_rows
+    msg += f"; tls_certificates: {c.num_rows} rows = their flows' chains"
+
+dns_dir = f"{root}/dns"
+if os.path.isdir(dns_dir):
+    dpattern = f"{dns_dir}/**/*.parquet"
+    d = ds.dataset(dns_dir, format="parquet", partitioning="hive").to_table()
+    # every message joins a DNS flow, whose first question it may be
+    orphans = duckdb.sql(
+        f"""SELECT count(*) FROM '{dpattern}' d LEFT JOIN '{pattern}' f USING (flow_id)
+            WHERE f.flow_id IS NULL OR f.app_protocol IS NULL"""
+    ).fetchall()[0][0]
+    assert orphans == 0, orphans
+    unlisted = duckdb.sql(
+        f"""SELECT count(*) FROM '{dpattern}' d JOIN '{pattern}' f USING (flow_id)
+            WHERE d.qname IS NOT NULL AND NOT list_contains(f.dns_queries, d.qname)
+              AND len(f.dns_queries) < 32"""
+    ).fetchall()[0][0]
+    assert unlisted == 0, unlisted
+    assert pl.read_parquet(dpattern).height == d.num_rows
+    assert len(pd.read_parquet(dns_dir)) == d.num_rows
+    msg += f"; dns: {d.num_rows} messages join their flows"
 print(msg)
