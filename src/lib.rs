@@ -23,6 +23,8 @@ pub mod inspect;
 pub mod proto;
 pub mod sample;
 pub mod sink;
+#[cfg(feature = "sql")]
+pub mod sql;
 
 pub use analyzer::{Analysis, Analyzer, RunSummary};
 pub use flow::{Flow, FlowConfig, FlowKey};
