@@ -2,6 +2,8 @@
 //! The library does the work; this module only wires and reports.
 
 mod inspect;
+#[cfg(feature = "sql")]
+mod query;
 
 use std::path::PathBuf;
 
@@ -35,6 +37,38 @@ enum Command {
     Convert {
         #[command(flatten)]
         args: ConvertArgs,
+        #[command(flatten)]
+        analyzer: AnalyzerArgs,
+    },
+    /// Run SQL over datasets (or captures, converted on the fly): tables
+    /// flows, packets, dns, tls_certificates; functions in schemas/sql.md.
+    #[cfg(feature = "sql")]
+    Query {
+        /// Dataset directories (written by `convert`) or captures.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The SQL (several statements: the last one's rows are output).
+        #[arg(short = 'e', long = "execute")]
+        execute: Option<String>,
+        /// Read the SQL from this file (else -e, else standard input).
+        #[arg(short = 'f', long = "file", conflicts_with = "execute")]
+        file: Option<PathBuf>,
+        /// Output format [default: table on a terminal, else csv, or by -o's extension].
+        #[arg(long, value_enum)]
+        format: Option<query::OutFormat>,
+        /// Write the rows to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        analyzer: AnalyzerArgs,
+    },
+    /// Interactive SQL shell over datasets or captures (\d, \d flows,
+    /// \timing, \q; statements end with ;).
+    #[cfg(feature = "sql")]
+    Sql {
+        /// Dataset directories or captures.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
         #[command(flatten)]
         analyzer: AnalyzerArgs,
     },
@@ -190,6 +224,24 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Inspect { inputs, json } => inspect::run(&inputs, json),
         Command::Convert { args, analyzer } => convert(&args, &analyzer),
+        #[cfg(feature = "sql")]
+        Command::Query {
+            inputs,
+            execute,
+            file,
+            format,
+            output,
+            analyzer,
+        } => query::query(
+            &inputs,
+            execute.as_deref(),
+            file.as_deref(),
+            format,
+            output.as_deref(),
+            &analyzer.analyzer(),
+        ),
+        #[cfg(feature = "sql")]
+        Command::Sql { inputs, analyzer } => query::shell(&inputs, &analyzer.analyzer()),
         Command::Sample { output } => write_sample(&output).map(|_| 0),
         Command::Demo { dir } => demo(&dir),
     };

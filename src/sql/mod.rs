@@ -253,3 +253,85 @@ pub async fn open(
     session.tables = register_datasets(&session.ctx, &roots).await?;
     Ok(session)
 }
+
+/// An error as a person would write it: a missing column names the closest
+/// columns that exist (not all 250), other errors keep DataFusion's words
+/// once (not repeated through their chain).
+pub fn explain(e: &SqlError) -> String {
+    use datafusion::common::SchemaError;
+    use datafusion::error::DataFusionError;
+    let SqlError::DataFusion(df) = e else {
+        return e.to_string();
+    };
+    match df.find_root() {
+        DataFusionError::SchemaError(err, _) => match err.as_ref() {
+            SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } => {
+                let mut names: Vec<&str> = valid_fields.iter().map(|c| c.name.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                let close = closest(&field.name, &names, 5);
+                let mut msg = format!("no column named '{}'", field.name);
+                if !close.is_empty() {
+                    msg.push_str(&format!("; did you mean {}?", close.join(", ")));
+                }
+                msg.push_str(" (`\\d TABLE` in `wa1kpcap sql`, or schemas/, lists the columns)");
+                msg
+            }
+            other => other.to_string(),
+        },
+        DataFusionError::Plan(m) | DataFusionError::Execution(m) => m.clone(),
+        root => root.to_string(),
+    }
+}
+
+/// Up to `n` names closest to `word` (edit distance ≤ a third of its length,
+/// or sharing its start), closest first.
+fn closest<'a>(word: &str, names: &[&'a str], n: usize) -> Vec<&'a str> {
+    let word = word.to_lowercase();
+    let limit = (word.len() / 3).max(2);
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .filter_map(|&c| {
+            let d = edit_distance(&word, &c.to_lowercase());
+            let prefix = word.len() >= 3 && c.to_lowercase().starts_with(&word);
+            (d <= limit || prefix).then_some((if prefix { d.min(limit) } else { d }, c))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_names() {
+        let names = [
+            "sni", "src_ip", "dst_ip", "pkt_mean", "app_mean", "ja4", "ja3",
+        ];
+        assert_eq!(closest("snii", &names, 5), ["sni"]);
+        assert_eq!(closest("ja5", &names, 5), ["ja3", "ja4"]);
+        assert_eq!(closest("app_meen", &names, 5), ["app_mean"]);
+        assert!(closest("zzzzzz", &names, 5).is_empty());
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}
