@@ -15,6 +15,7 @@
 //! panic on any input.
 
 pub mod dns;
+pub mod quic;
 pub mod stream;
 pub mod tls;
 
