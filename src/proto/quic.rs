@@ -767,6 +767,10 @@ pub struct QuicTracker {
     anomalies: u16,
     /// Which side (`up` value) is the client, once known.
     client_up: Option<bool>,
+    /// Anomalies of Initials that did not open, by side (`up as usize`),
+    /// held while the sides are unknown: a server's Initial does not open
+    /// with client keys and is no anomaly.
+    unopened: [u16; 2],
     /// Dropped when the search ends.
     search: Option<Box<Search>>,
 }
@@ -785,6 +789,7 @@ impl QuicTracker {
             datagrams: 0,
             anomalies: 0,
             client_up: None,
+            unopened: [0; 2],
             search: None,
         }
     }
@@ -852,12 +857,35 @@ impl QuicTracker {
         self.datagrams
     }
 
-    /// The anomalies seen, each once.
+    /// The anomalies seen, each once. While no side is known as the
+    /// client, an Initial that did not open counts as one.
     pub fn anomalies(&self) -> impl Iterator<Item = QuicAnomaly> + '_ {
+        let bits = match self.client_up {
+            None => self.anomalies | self.unopened[0] | self.unopened[1],
+            Some(_) => self.anomalies,
+        };
         QuicAnomaly::ALL
             .iter()
             .copied()
-            .filter(|a| self.anomalies & a.bit() != 0)
+            .filter(move |a| bits & a.bit() != 0)
+    }
+
+    /// The side `up` is the client: its held anomalies count now.
+    fn set_client(&mut self, up: bool) {
+        if self.client_up.is_none() {
+            self.client_up = Some(up);
+            self.anomalies |= self.unopened[usize::from(up)];
+            self.unopened = [0; 2];
+        }
+    }
+
+    /// An Initial of side `up` that did not open with client keys.
+    fn not_opened(&mut self, a: QuicAnomaly, up: bool) {
+        match self.client_up {
+            Some(client) if client == up => self.anomalies |= a.bit(),
+            Some(_) => {}
+            None => self.unopened[usize::from(up)] |= a.bit(),
+        }
     }
 
     fn flag(&mut self, a: QuicAnomaly) {
@@ -886,7 +914,7 @@ impl QuicTracker {
                 if self.client_up == Some(up) {
                     return;
                 }
-                self.client_up = Some(!up);
+                self.set_client(!up);
                 if self.info.server_versions.is_empty() {
                     self.info.server_versions = versions.take(MAX_SERVER_VERSIONS).collect();
                 }
@@ -898,7 +926,7 @@ impl QuicTracker {
                 match p.kind {
                     LongType::Retry => {
                         if self.client_up != Some(up) {
-                            self.client_up = Some(!up);
+                            self.set_client(!up);
                             self.info.retry = true;
                         }
                     }
@@ -931,9 +959,7 @@ impl QuicTracker {
             Some(Ok(opened)) => opened,
             // Same keys as the ones that just failed: nothing else to try.
             Some(Err(a)) if current.is_some_and(|k| k.dcid == p.dcid) => {
-                if self.client_up == Some(up) {
-                    self.anomalies |= a.bit();
-                }
+                self.not_opened(a, up);
                 return;
             }
             _ => {
@@ -953,15 +979,24 @@ impl QuicTracker {
                         self.info.scid = p.scid.to_vec();
                         opened
                     }
-                    Some(Err(a)) if self.client_up == Some(up) => {
-                        self.anomalies |= a.bit();
+                    Some(Err(a)) => {
+                        self.not_opened(a, up);
                         return;
                     }
-                    _ => return,
+                    None => return,
                 }
             }
         };
-        self.client_up = Some(up);
+        self.set_client(up);
+        let Some(Search {
+            largest_pn,
+            crypto,
+            scratch,
+            ..
+        }) = self.search.as_deref_mut()
+        else {
+            return;
+        };
         *largest_pn = Some(largest_pn.map_or(pn, |l| l.max(pn)));
         let plain = scratch.get(frames).unwrap_or(&[]);
         let outcome = match read_frames(plain, crypto) {
@@ -1670,6 +1705,30 @@ mod tests {
             t.datagrams(),
             MAX_DATAGRAMS,
             "finished trackers read nothing"
+        );
+    }
+
+    #[test]
+    fn an_initial_that_never_opens_is_named_once_sides_are_unknown_or_its_the_client() {
+        let mut junk = hex(RFC9001_A2_PACKET);
+        junk[700] ^= 0x40;
+        let mut t = QuicTracker::new();
+        t.datagram(&junk, true);
+        assert_eq!(
+            t.anomalies().collect::<Vec<_>>(),
+            [QuicAnomaly::InitialNotOpened]
+        );
+        // Once the other side proves to be the client, that was the
+        // server's Initial: no anomaly.
+        t.datagram(&hex(RFC9001_A2_PACKET), false);
+        assert_eq!(t.anomalies().count(), 0);
+        // The client's own broken Initial stays named.
+        let mut t = QuicTracker::new();
+        t.datagram(&junk, true);
+        t.datagram(&hex(RFC9001_A2_PACKET), true);
+        assert_eq!(
+            t.anomalies().collect::<Vec<_>>(),
+            [QuicAnomaly::InitialNotOpened]
         );
     }
 
