@@ -897,10 +897,6 @@ impl QuicTracker {
         self.search = None;
     }
 
-    fn from_server(&self, up: bool) -> bool {
-        self.client_up == Some(!up)
-    }
-
     fn packet(&mut self, packet: &Packet<'_>, up: bool) {
         match *packet {
             Packet::Short => {}
@@ -923,18 +919,19 @@ impl QuicTracker {
                 if self.info.version == 0 {
                     self.info.version = p.version;
                 }
+                let from_server = self.client_up == Some(!up);
                 match p.kind {
-                    LongType::Retry => {
-                        if self.client_up != Some(up) {
-                            self.set_client(!up);
-                            self.info.retry = true;
-                        }
+                    // Only servers send these (RFC 9000 §17.2.5).
+                    LongType::Retry if self.client_up != Some(up) => {
+                        self.set_client(!up);
+                        self.info.retry = true;
                     }
-                    LongType::Initial | LongType::Handshake if self.from_server(up) => {
-                        if self.info.server_scid.is_none() {
-                            self.info.server_scid = Some(p.scid.to_vec());
-                        }
+                    LongType::Initial | LongType::Handshake
+                        if from_server && self.info.server_scid.is_none() =>
+                    {
+                        self.info.server_scid = Some(p.scid.to_vec());
                     }
+                    LongType::Initial | LongType::Handshake if from_server => {}
                     LongType::Initial if self.status == Status::Reading => {
                         self.client_initial(&p, up)
                     }
@@ -1444,7 +1441,20 @@ mod tests {
     /// A protected client Initial: 4-byte packet number `pn`, `frames`
     /// padded to at least 1162 bytes of payload when `pad`.
     fn seal(version: u32, dcid: &[u8], scid: &[u8], pn: u32, frames: &[u8], pad: bool) -> Vec<u8> {
-        let keys = InitialKeys::client(version, dcid).unwrap();
+        seal_keyed(dcid, version, dcid, scid, pn, frames, pad)
+    }
+
+    /// The same, with keys from `keys_dcid` (the client's original DCID).
+    fn seal_keyed(
+        keys_dcid: &[u8],
+        version: u32,
+        dcid: &[u8],
+        scid: &[u8],
+        pn: u32,
+        frames: &[u8],
+        pad: bool,
+    ) -> Vec<u8> {
+        let keys = InitialKeys::client(version, keys_dcid).unwrap();
         let mut payload = frames.to_vec();
         if pad && payload.len() < 1162 {
             payload.resize(1162, 0);
@@ -1494,6 +1504,38 @@ mod tests {
         assert_eq!(ch.sni.as_deref(), Some("split.example"));
         assert_eq!(t.info().dcid, DCID);
         assert_eq!(t.info().scid, SCID);
+    }
+
+    #[test]
+    fn keys_stay_with_the_original_dcid_after_the_server_picks_its_cid() {
+        let m = hello_message("server-cid.example");
+        let (a, b) = m.split_at(60);
+        let server_cid = b"\x5e\x5e\x5e\x5e";
+        let mut t = QuicTracker::new();
+        let first = seal(VERSION_1, DCID, SCID, 0, &crypto_frame(0, a), true);
+        assert_eq!(t.datagram(&first, true), Status::Reading);
+        // The server answers from its own CID (keys: server side, never
+        // opened here); the client then addresses that CID, still under
+        // the Initial keys of its original DCID (RFC 9001 §5.2).
+        let mut server = vec![0xc1, 0, 0, 0, 1, 2, 0xaa, 0xbb, 4];
+        server.extend_from_slice(server_cid);
+        server.extend([0, 0x40, 20]);
+        server.extend([0x11; 20]);
+        assert_eq!(t.datagram(&server, false), Status::Reading);
+        assert_eq!(t.info().server_scid.as_deref(), Some(&server_cid[..]));
+        let second = seal_keyed(
+            DCID,
+            VERSION_1,
+            server_cid,
+            SCID,
+            1,
+            &crypto_frame(60, b),
+            true,
+        );
+        assert_eq!(t.datagram(&second, true), Status::Done);
+        assert_eq!((t.info().dcid.as_slice(), t.info().restarts), (DCID, 0));
+        assert!(t.is_finished());
+        assert_eq!(t.anomalies().count(), 0);
     }
 
     #[test]
@@ -1771,11 +1813,39 @@ mod tests {
         assert_eq!(parse_packet(b"\x40\x01"), Ok((Packet::Short, &[][..])));
     }
 
+    /// Datagrams worth a tracker's time: raw bytes, long headers of v1, v2
+    /// and Version Negotiation with random rest, and client Initials that
+    /// open, holding random frames or random CRYPTO pieces (so the frame
+    /// reader and the reassembly see arbitrary plaintext).
+    fn datagram() -> impl Strategy<Value = (Vec<u8>, bool)> {
+        let tail = proptest::collection::vec(any::<u8>(), 0..1300);
+        (0u8..7, any::<u8>(), tail, any::<bool>()).prop_map(|(kind, seed, tail, up)| {
+            let head = |v: [u8; 4]| {
+                let mut d = vec![0xc0 | seed & 0x3f];
+                d.extend(v);
+                d.extend(&tail);
+                d
+            };
+            let d = match kind {
+                0 => tail.clone(),
+                1 => head(VERSION_1.to_be_bytes()),
+                2 => head(VERSION_2.to_be_bytes()),
+                3 => head([0; 4]),
+                4 => seal(VERSION_1, DCID, SCID, u32::from(seed), &tail, seed & 1 == 0),
+                5 => seal(VERSION_2, DCID, SCID, u32::from(seed), &tail, false),
+                _ => {
+                    let offset = usize::from(seed) * 16;
+                    seal(VERSION_1, DCID, SCID, 0, &crypto_frame(offset, &tail), true)
+                }
+            };
+            (d, up)
+        })
+    }
+
     proptest! {
         #[test]
         fn arbitrary_datagrams_never_panic(
-            datagrams in proptest::collection::vec(
-                (proptest::collection::vec(any::<u8>(), 0..1400), any::<bool>()), 1..40),
+            datagrams in proptest::collection::vec(datagram(), 1..40),
         ) {
             let mut t = QuicTracker::new();
             for (d, up) in &datagrams {
