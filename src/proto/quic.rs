@@ -4,9 +4,9 @@
 //!
 //! Owns: the version-independent header of each packet in a UDP datagram
 //! (long and short forms, Version Negotiation); the long-header fields of
-//! the versions whose Initial packets can be opened here (see [`profile`]:
-//! QUIC v1, v2, drafts 23–34, mvfst's draft-27 builds); removing Initial
-//! packet protection with the keys anyone can derive from the client's
+//! the versions whose Initial packets can be opened here (QUIC v1, v2,
+//! drafts 23–34, mvfst's draft-27 builds: [`is_decryptable_version`]);
+//! removing Initial packet protection with the keys anyone can derive from the client's
 //! Destination Connection ID (RFC 9001 §5.2); the frames of client Initials
 //! and their CRYPTO-stream reassembly; and [`QuicTracker`], the bounded
 //! per-flow state that turns a flow's datagrams into a [`QuicInfo`].
