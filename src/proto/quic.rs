@@ -6,10 +6,11 @@
 //! (long and short forms, Version Negotiation); the long-header fields of
 //! the versions whose Initial packets can be opened here (QUIC v1, v2,
 //! drafts 23–34, mvfst's draft-27 builds: [`is_decryptable_version`]);
-//! removing Initial packet protection with the keys anyone can derive from the client's
-//! Destination Connection ID (RFC 9001 §5.2); the frames of client Initials
-//! and their CRYPTO-stream reassembly; and [`QuicTracker`], the bounded
-//! per-flow state that turns a flow's datagrams into a [`QuicInfo`].
+//! removing Initial packet protection with the keys anyone can derive from
+//! the client's Destination Connection ID (RFC 9001 §5.2); the frames of
+//! client Initials and their CRYPTO-stream reassembly; and [`QuicTracker`],
+//! the bounded per-flow state that turns a flow's datagrams into a
+//! [`QuicInfo`].
 //! Does not own: the ClientHello format ([`super::tls`]), Handshake or
 //! 1-RTT packets (their keys cannot be derived by an observer), the
 //! server's Initial (ServerHello), Google QUIC (Q0xx, T05x), Retry
