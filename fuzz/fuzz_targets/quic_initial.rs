@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
         // Every packet of the datagram: each step consumes bytes.
         let mut walk = datagram;
         while !walk.is_empty() {
-            let Ok((packet, after)) = parse_packet(walk) else { break };
+            let Ok((packet, after)) = parse_packet(walk) else {
+                break;
+            };
             assert!(after.len() < walk.len());
             if let Packet::Long(p) = packet {
                 let _ = open_client_initial(&p);
