@@ -16,6 +16,7 @@
 
 pub mod cert;
 pub mod dns;
+pub mod quic;
 pub mod stream;
 pub mod tls;
 
