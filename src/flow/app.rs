@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use crate::decode::{Anomaly, TcpSegment};
 use crate::proto::cert::{decode_certificate, server_certificates, Certificate};
 use crate::proto::dns::{parse_message, parse_tcp_stream, DnsMessage, DnsQuestion};
+use crate::proto::quic::{starts_like_quic, QuicInfo, QuicTracker};
 use crate::proto::stream::TcpStream;
 use crate::proto::tls::{parse_client_hello, parse_server_hello, ClientHello, ServerHello};
 use crate::proto::Parse;
@@ -35,14 +36,21 @@ const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 /// protocol was not seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppInfo {
+    /// The TLS handshake (over TCP, or the ClientHello a QUIC Initial
+    /// carried: then `quic` is set too).
     pub tls: Option<TlsInfo>,
     pub dns: Option<DnsInfo>,
+    /// QUIC long-header facts (version, connection IDs), when the flow
+    /// opened like QUIC; its ClientHello is in `tls`.
+    pub quic: Option<QuicInfo>,
 }
 
 impl AppInfo {
     /// The flow's application protocol: the most specific one seen.
     pub fn protocol(&self) -> Option<&'static str> {
-        if self.tls.is_some() {
+        if self.quic.is_some() {
+            Some("quic")
+        } else if self.tls.is_some() {
             Some("tls")
         } else if self.dns.is_some() {
             Some("dns")
@@ -194,6 +202,8 @@ pub(crate) struct AppTracker {
     sides: [Side; 2],
     /// A port of the flow is a DNS port.
     dns_port: bool,
+    /// The flow's first datagram opened like QUIC.
+    quic: Option<Box<QuicTracker>>,
     info: AppInfo,
     /// DER certificates, decoded when the flow ends.
     ders: Vec<Vec<u8>>,
@@ -206,6 +216,7 @@ impl AppTracker {
         AppTracker {
             sides: [reading(), reading()],
             dns_port: is_dns_port(ports),
+            quic: None,
             info: AppInfo::default(),
             ders: Vec::new(),
         }
@@ -213,10 +224,13 @@ impl AppTracker {
 
     /// A tracker for a UDP flow, when its ports or first payload hint at
     /// a protocol parsed here; `None` otherwise (most UDP flows).
-    pub(crate) fn udp(ports: (u16, u16)) -> Option<AppTracker> {
-        is_dns_port(ports).then(|| AppTracker {
+    pub(crate) fn udp(ports: (u16, u16), first_payload: &[u8]) -> Option<AppTracker> {
+        let dns_port = is_dns_port(ports);
+        let quic = starts_like_quic(first_payload).then(|| Box::new(QuicTracker::new()));
+        (dns_port || quic.is_some()).then(|| AppTracker {
             sides: [Side::Done, Side::Done],
-            dns_port: true,
+            dns_port,
+            quic,
             info: AppInfo::default(),
             ders: Vec::new(),
         })
@@ -224,6 +238,12 @@ impl AppTracker {
 
     /// A UDP datagram sent by side `dir` (0 up, 1 down).
     pub(crate) fn datagram(&mut self, dir: usize, payload: &[u8], sink: &mut AppSink<'_>) {
+        if let Some(q) = self.quic.as_mut() {
+            if !q.is_finished() {
+                q.datagram(payload, dir == 0);
+            }
+            return;
+        }
         if self.dns_port {
             match parse_message(payload) {
                 Parse::Done(m) => {
@@ -353,6 +373,24 @@ impl AppTracker {
 
     /// What was found, if anything; anomalies of the end go to `anomalies`.
     pub(crate) fn finish(mut self, anomalies: &mut Vec<Anomaly>) -> Option<Box<AppInfo>> {
+        let mut quic_hello = false;
+        if let Some(q) = self.quic.take() {
+            if q.anomalies().next().is_some() {
+                anomalies.push(Anomaly::QuicMalformed);
+            }
+            let mut info = q.into_info();
+            if let Some(ch) = info.client_hello.take() {
+                quic_hello = true;
+                self.info.tls = Some(TlsInfo {
+                    client: Some(ch),
+                    ..TlsInfo::default()
+                });
+            }
+            // A flow that opened like QUIC but showed no version is not.
+            if info.version != 0 || quic_hello {
+                self.info.quic = Some(info);
+            }
+        }
         if let Some(tls) = self.info.tls.as_mut() {
             for der in &self.ders {
                 let (c, error) = decode_certificate(der);
@@ -365,7 +403,7 @@ impl AppTracker {
                 let ja3 = c.ja3_string();
                 tls.fingerprints.ja3_hash = crate::proto::tls::md5_hex(&ja3);
                 tls.fingerprints.ja3 = ja3;
-                tls.fingerprints.ja4 = c.ja4(false);
+                tls.fingerprints.ja4 = c.ja4(quic_hello);
             }
             if let Some(s) = &tls.server {
                 let ja3s = s.ja3s_string();

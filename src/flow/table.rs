@@ -430,7 +430,11 @@ impl FlowTable {
             } else if list == TCP {
                 Some(Box::new(AppTracker::tcp((key.src_port, key.dst_port))))
             } else if list == UDP {
-                AppTracker::udp((key.src_port, key.dst_port)).map(Box::new)
+                let payload = match &p.packet.transport {
+                    Transport::Udp(u) => u.payload,
+                    _ => &[],
+                };
+                AppTracker::udp((key.src_port, key.dst_port), payload).map(Box::new)
             } else {
                 None
             },

@@ -393,6 +393,21 @@ fn leaf(f: &Flow) -> Option<&Certificate> {
     tls(f)?.certificates.first()
 }
 
+fn quic(f: &Flow) -> Option<&crate::proto::quic::QuicInfo> {
+    f.app.as_ref()?.quic.as_ref()
+}
+
+/// QUIC version as people name it: `1`, `2`, `draft-29`, else hex.
+fn quic_version_text(v: u32, b: &mut StringBuilder) -> bool {
+    match v {
+        0x0000_0001 => b.write_str("1"),
+        0x6b33_43cf => b.write_str("2"),
+        v if v >> 8 == 0x00ff_0000 => write!(b, "draft-{}", v & 0xff),
+        v => write!(b, "0x{v:08x}"),
+    }
+    .is_ok()
+}
+
 fn dns(f: &Flow) -> Option<&DnsInfo> {
     f.app.as_ref()?.dns.as_ref()
 }
@@ -450,7 +465,7 @@ fn app_columns() -> Vec<ColumnSpec> {
     vec![
         opt_str_col(
             "app_protocol",
-            "application protocol recognised from the flow's bytes (tls, dns); null if none",
+            "application protocol recognised from the flow's bytes (quic, tls, dns); null if none",
             |f, b| {
                 f.app
                     .as_ref()
@@ -458,7 +473,7 @@ fn app_columns() -> Vec<ColumnSpec> {
                     .is_some_and(|p| b.write_str(p).is_ok())
             },
         ),
-        opt_str_col("sni", "TLS server name (ClientHello SNI)", |f, b| {
+        opt_str_col("sni", "server name of the TLS or QUIC ClientHello (SNI)", |f, b| {
             client(f)
                 .and_then(|c| c.sni.as_deref())
                 .is_some_and(|s| b.write_str(s).is_ok())
@@ -530,9 +545,14 @@ fn app_columns() -> Vec<ColumnSpec> {
         opt_str_col("ja3s_hash", "JA3S (MD5 of the JA3S string, hex)", |f, b| {
             fingerprint(f, |p| &p.ja3s_hash, b)
         }),
-        opt_str_col("ja4", "JA4 TLS client fingerprint (FoxIO)", |f, b| {
+        opt_str_col("ja4", "JA4 client fingerprint (FoxIO; q… for QUIC)", |f, b| {
             fingerprint(f, |p| &p.ja4, b)
         }),
+        opt_str_col(
+            "quic_version",
+            "QUIC version of the client's Initials (1, 2, draft-NN, else hex)",
+            |f, b| quic(f).is_some_and(|q| quic_version_text(q.version, b)),
+        ),
         opt_str_col(
             "cert_subject",
             "subject of the server's leaf certificate (RFC 4514, TLS <= 1.2)",
