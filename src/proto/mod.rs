@@ -15,6 +15,7 @@
 //! panic on any input.
 
 pub mod dns;
+pub mod http;
 pub mod stream;
 pub mod tls;
 
