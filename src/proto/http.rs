@@ -51,11 +51,18 @@ const MAX_CHUNK_SIZE_DIGITS: usize = 16;
 const MAX_LENGTH_DIGITS: usize = 19;
 
 /// Methods a request line without a version may carry: IANA "HTTP Method
-/// Registry", plus the SSDP/GENA and WebDAV-era methods TShark knows.
+/// Registry", plus the SSDP/GENA, WebDAV-era, Exchange and Cisco methods
+/// TShark knows. Sorted (binary search).
 const KNOWN_METHODS: &[&[u8]] = &[
     b"ACL",
     b"BASELINE-CONTROL",
+    b"BCOPY",
+    b"BDELETE",
     b"BIND",
+    b"BMOVE",
+    b"BPROPFIND",
+    b"BPROPPATCH",
+    b"CCM_POST",
     b"CHECKIN",
     b"CHECKOUT",
     b"CONNECT",
@@ -87,6 +94,9 @@ const KNOWN_METHODS: &[&[u8]] = &[
     b"QUERY",
     b"REBIND",
     b"REPORT",
+    b"RPC_CONNECT",
+    b"RPC_IN_DATA",
+    b"RPC_OUT_DATA",
     b"SEARCH",
     b"SUBSCRIBE",
     b"TRACE",
@@ -141,7 +151,8 @@ pub struct RequestHead {
 /// A response head.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResponseHead {
-    pub version: Version,
+    /// None when malformed after `HTTP/<digit>` (tolerated, see `anomaly`).
+    pub version: Option<Version>,
     pub status: u16,
     /// The reason phrase (may be empty).
     pub reason: String,
@@ -285,6 +296,14 @@ impl<'a> Iterator for Headers<'a> {
     }
 }
 
+/// A head as the scanner read it; `head_bytes` is then the stream offset
+/// where the head ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    Request(RequestHead),
+    Response(ResponseHead),
+}
+
 /// Which messages a direction carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -372,7 +391,15 @@ impl HttpScanner {
     /// read what is new.
     pub fn update(&mut self, dir: usize, stream: &[u8]) {
         if !self.finished && dir < 2 {
-            self.walk(dir, stream, false);
+            self.walk(dir, stream, false, &mut |_, _| {}, false);
+        }
+    }
+
+    /// [`update`](HttpScanner::update), handing each head read to `each`
+    /// with its direction (this copies the head's text out).
+    pub fn update_with(&mut self, dir: usize, stream: &[u8], each: &mut dyn FnMut(usize, Head)) {
+        if !self.finished && dir < 2 {
+            self.walk(dir, stream, false, each, true);
         }
     }
 
@@ -380,20 +407,35 @@ impl HttpScanner {
     /// still waiting for their request, and note directions cut inside a
     /// message. Further calls change nothing.
     pub fn finish(&mut self, dir0: &[u8], dir1: &[u8]) {
+        self.finish_inner(dir0, dir1, &mut |_, _| {}, false);
+    }
+
+    /// [`finish`](HttpScanner::finish), handing each head read to `each`.
+    pub fn finish_with(&mut self, dir0: &[u8], dir1: &[u8], each: &mut dyn FnMut(usize, Head)) {
+        self.finish_inner(dir0, dir1, each, true);
+    }
+
+    fn finish_inner(
+        &mut self,
+        dir0: &[u8],
+        dir1: &[u8],
+        each: &mut dyn FnMut(usize, Head),
+        all: bool,
+    ) {
         if self.finished {
             return;
         }
         let streams = [dir0, dir1];
         // Requests first, so that responses find them.
-        for dir in 0..2 {
-            if decide_role(streams[dir]) != Some(Role::Responses) {
-                self.walk(dir, streams[dir], true);
+        for (dir, stream) in streams.into_iter().enumerate() {
+            if decide_role(stream) != Some(Role::Responses) {
+                self.walk(dir, stream, true, each, all);
             }
         }
-        for dir in 0..2 {
-            self.walk(dir, streams[dir], true);
+        for (dir, stream) in streams.into_iter().enumerate() {
+            self.walk(dir, stream, true, each, all);
             let w = &mut self.walkers[dir];
-            if w.end.is_none() && w.in_message(streams[dir]) {
+            if w.end.is_none() && w.in_message(stream) {
                 w.end = Some(WalkEnd::Cut);
             }
         }
@@ -419,6 +461,16 @@ impl HttpScanner {
         self.info()
     }
 
+    /// Why direction `dir`'s walk ended, if it did.
+    pub fn walk_end(&self, dir: usize) -> Option<WalkEnd> {
+        self.walkers.get(dir).and_then(|w| w.end)
+    }
+
+    /// Heads read in direction `dir`.
+    pub fn heads(&self, dir: usize) -> u32 {
+        self.walkers.get(dir).map_or(0, |w| w.messages)
+    }
+
     /// What direction `dir` carries, once its first bytes decided it.
     pub fn role(&self, dir: usize) -> Option<Role> {
         self.walkers.get(dir).and_then(|w| w.role)
@@ -431,25 +483,34 @@ impl HttpScanner {
     }
 
     /// The direction carrying `role`; when both started alike (one of them
-    /// is then not HTTP), the one that read more, the second on a tie.
+    /// is then not HTTP), the one that read more heads, else the one not
+    /// proved to be something else, else the second.
     fn walker_of(&self, role: Role) -> Option<&Walker> {
         self.walkers
             .iter()
             .filter(|w| w.role == Some(role))
-            .max_by_key(|w| w.messages)
+            .max_by_key(|w| (w.messages, !matches!(w.end, Some(WalkEnd::NotHttp(_)))))
     }
 
-    fn walk(&mut self, dir: usize, stream: &[u8], finishing: bool) {
+    fn walk(
+        &mut self,
+        dir: usize,
+        stream: &[u8],
+        finishing: bool,
+        each: &mut dyn FnMut(usize, Head),
+        all: bool,
+    ) {
+        let each = &mut |head: Head| each(dir, head);
         let [a, b] = &mut self.walkers;
         let (w, other) = if dir == 0 { (a, b) } else { (b, a) };
         if w.role.is_none() {
             w.role = decide_role(stream);
         }
         match w.role {
-            Some(Role::Requests) => w.walk_requests(stream),
+            Some(Role::Requests) => w.walk_requests(stream, each, all),
             Some(Role::Responses) => {
                 let requests = (other.role == Some(Role::Requests)).then_some(&*other);
-                w.walk_responses(stream, requests, finishing);
+                w.walk_responses(stream, requests, finishing, each, all);
             }
             None => {}
         }
@@ -606,7 +667,9 @@ struct Walker {
 }
 
 impl Walker {
-    fn walk_requests(&mut self, stream: &[u8]) {
+    /// With `all`, `each` gets every head (copied out); without, only the
+    /// first head is copied, to keep it.
+    fn walk_requests(&mut self, stream: &[u8], each: &mut dyn FnMut(Head), all: bool) {
         while let Some(raw) = self.next_head(stream) {
             let number = self.messages - 1;
             let StartLine::Request { method, .. } = raw.start else {
@@ -616,8 +679,12 @@ impl Walker {
             if kind != MethodKind::Other {
                 self.special.push((number, kind));
             }
-            if self.first_request.is_none() {
-                self.first_request = Some(raw.request_head(self.at - raw.len));
+            if self.first_request.is_none() || all {
+                let head = raw.request_head(self.at - raw.len);
+                if all {
+                    each(Head::Request(head.clone()));
+                }
+                self.first_request.get_or_insert(head);
             }
             self.leaving = kind == MethodKind::Connect || raw.fields.upgrade;
             match request_framing(&raw.fields) {
@@ -628,7 +695,14 @@ impl Walker {
     }
 
     /// `requests`: the other direction, when it carries the requests.
-    fn walk_responses(&mut self, stream: &[u8], requests: Option<&Walker>, finishing: bool) {
+    fn walk_responses(
+        &mut self,
+        stream: &[u8],
+        requests: Option<&Walker>,
+        finishing: bool,
+        each: &mut dyn FnMut(Head),
+        all: bool,
+    ) {
         loop {
             if let State::AwaitRequest(pending) = self.state {
                 let number = self.finals;
@@ -651,8 +725,12 @@ impl Walker {
             let StartLine::Response { status, .. } = raw.start else {
                 break;
             };
-            if self.first_response.is_none() {
-                self.first_response = Some(raw.response_head(self.at - raw.len));
+            if self.first_response.is_none() || all {
+                let head = raw.response_head(self.at - raw.len);
+                if all {
+                    each(Head::Response(head.clone()));
+                }
+                self.first_response.get_or_insert(head);
             }
             if status >= 200 && self.final_status.is_none() {
                 self.final_status = Some(status);
@@ -901,7 +979,7 @@ enum StartLine<'a> {
         version: Option<Version>,
     },
     Response {
-        version: Version,
+        version: Option<Version>,
         status: u16,
         reason: &'a [u8],
     },
@@ -1003,7 +1081,7 @@ fn read_head<'a>(bytes: &'a [u8], side: Role, scan: &mut HeadScan) -> Parse<RawH
 /// Parse a complete head (start line through the empty line).
 fn parse_head(head: &[u8], side: Role) -> Parse<RawHead<'_>> {
     let (line, after) = split_line(head);
-    let start = match start_line(line, side) {
+    let (start, start_anomaly) = match start_line(line, side) {
         Ok(s) => s,
         Err(why) => return Parse::Malformed(why),
     };
@@ -1019,7 +1097,7 @@ fn parse_head(head: &[u8], side: Role) -> Parse<RawHead<'_>> {
         len: head.len(),
         start,
         fields,
-        anomaly: iter.anomaly(),
+        anomaly: start_anomaly.or(iter.anomaly()),
     })
 }
 
@@ -1057,8 +1135,10 @@ fn check_start_prefix(bytes: &[u8], side: Role) -> Result<(), &'static str> {
     }
 }
 
-/// The start line (without its line end).
-fn start_line(line: &[u8], side: Role) -> Result<StartLine<'_>, &'static str> {
+/// The start line (without its line end), and its tolerated oddity.
+type Start<'a> = (StartLine<'a>, Option<&'static str>);
+
+fn start_line(line: &[u8], side: Role) -> Result<Start<'_>, &'static str> {
     match side {
         Role::Requests => request_line(line),
         Role::Responses => status_line(line),
@@ -1067,9 +1147,9 @@ fn start_line(line: &[u8], side: Role) -> Result<StartLine<'_>, &'static str> {
 
 /// `method SP request-target SP HTTP-version` (RFC 9112 §3). Like TShark,
 /// the version is the last space-separated word when it starts with
-/// `HTTP/` and a target precedes it; a line without one is accepted for
-/// registered methods only, with the rest as the target.
-fn request_line(line: &[u8]) -> Result<StartLine<'_>, &'static str> {
+/// `HTTP/` and a target precedes it; a line without one, or with a
+/// malformed one (`HTTP/1.`), is accepted for registered methods only.
+fn request_line(line: &[u8]) -> Result<Start<'_>, &'static str> {
     let (method, rest) = match line.iter().position(|&b| b == b' ') {
         Some(i) => (
             line.get(..i).unwrap_or_default(),
@@ -1085,31 +1165,44 @@ fn request_line(line: &[u8]) -> Result<StartLine<'_>, &'static str> {
     }
     let rest = trim(rest);
     let last_space = rest.iter().rposition(|&b| b == b' ');
+    let mut anomaly = None;
     let (target, version) = match last_space {
-        Some(i) if rest.get(i + 1..).is_some_and(|w| w.starts_with(b"HTTP/")) => (
-            trim(rest.get(..i).unwrap_or_default()),
-            Some(version(rest.get(i + 1..).unwrap_or_default())?),
-        ),
+        Some(i) if rest.get(i + 1..).is_some_and(|w| w.starts_with(b"HTTP/")) => {
+            let word = rest.get(i + 1..).unwrap_or_default();
+            let v = version(word).ok();
+            if v.is_none() {
+                anomaly = Some(MALFORMED_VERSION);
+            }
+            (trim(rest.get(..i).unwrap_or_default()), v)
+        }
         _ => (rest, None),
     };
-    if version.is_none() && !KNOWN_METHODS.contains(&method) {
+    if version.is_none() && KNOWN_METHODS.binary_search(&method).is_err() {
         return Err("request line without an HTTP version");
     }
     if method == b"PRI" && version.is_some_and(|v| v.major == 2) {
         // RFC 9113 §3.4: HTTP/2 with prior knowledge, not an HTTP/1 request.
         return Err("HTTP/2 connection preface");
     }
-    Ok(StartLine::Request {
+    let start = StartLine::Request {
         method,
         target,
         version,
-    })
+    };
+    Ok((start, anomaly))
 }
 
-/// `HTTP-version SP status-code SP [reason-phrase]` (RFC 9112 §4).
-fn status_line(line: &[u8]) -> Result<StartLine<'_>, &'static str> {
+/// `HTTP-version SP status-code SP [reason-phrase]` (RFC 9112 §4). A
+/// malformed version after `HTTP/<digit>` (`HTTP/1..`) is tolerated, as
+/// TShark does.
+fn status_line(line: &[u8]) -> Result<Start<'_>, &'static str> {
     let mut parts = line.splitn(2, |&b| b == b' ');
-    let version = version(parts.next().unwrap_or_default())?;
+    let word = parts.next().unwrap_or_default();
+    if !word.starts_with(b"HTTP/") {
+        return Err("status line does not start with HTTP/<digit>");
+    }
+    let version = version(word).ok();
+    let anomaly = version.is_none().then_some(MALFORMED_VERSION);
     let rest = parts.next().unwrap_or_default();
     let rest = trim(rest);
     let code = rest.get(..3).unwrap_or_default();
@@ -1124,12 +1217,15 @@ fn status_line(line: &[u8]) -> Result<StartLine<'_>, &'static str> {
     if status < 100 {
         return Err("status code below 100");
     }
-    Ok(StartLine::Response {
+    let start = StartLine::Response {
         version,
         status,
         reason: trim(reason),
-    })
+    };
+    Ok((start, anomaly))
 }
+
+const MALFORMED_VERSION: &str = "malformed HTTP version";
 
 /// `HTTP/` DIGIT+ `.` DIGIT+ (RFC 9112 §2.3 has one digit each; more are
 /// read, saturating).
@@ -1370,8 +1466,8 @@ mod tests {
         let head = b"HTTP/1.0 404 Not Found\nServer: GFE/2.0\nContent-Type: text/html; charset=UTF-8\nContent-Length:  12 \n\n";
         let r = parse_response_head(head).done().expect("parses");
         assert_eq!(
-            (r.version.to_string().as_str(), r.status),
-            ("HTTP/1.0", 404)
+            (r.version.map(|v| v.to_string()).as_deref(), r.status),
+            (Some("HTTP/1.0"), 404)
         );
         assert_eq!(r.reason, "Not Found");
         assert_eq!(r.server.as_deref(), Some("GFE/2.0"));
@@ -1418,6 +1514,7 @@ mod tests {
         }
         assert!(parse_response_head(b"\x16\x03").is_malformed());
         assert!(parse_response_head(b"HTTP/x").is_malformed());
+        assert!(parse_response_head(b"HTTPS/1.1 200 OK\r\n\r\n").is_malformed());
         assert!(parse_response_head(b"HTTP/1.1 20 OK\r\n\r\n").is_malformed());
         assert!(parse_response_head(b"ICY 200 OK\r\n\r\n").is_malformed());
         // a method too long to be one
@@ -1472,6 +1569,19 @@ mod tests {
         // an HTTP/0.9 request has no empty line: it never completes
         assert_eq!(parse_request_head(b"GET /zeek.html\n"), Parse::NeedMore);
         assert!(parse_request_head(b"FOO /x\r\n\r\n").is_malformed());
+        // a malformed version is tolerated for registered methods (as TShark)
+        let r = parse_request_head(b"CCM_POST / HTTP/1.\nHost: h\n\n")
+            .done()
+            .expect("parses");
+        assert_eq!(
+            (r.target.as_str(), r.version, r.anomaly),
+            ("/", None, Some("malformed HTTP version"))
+        );
+        assert!(parse_request_head(b"FOO / HTTP/1.\n\n").is_malformed());
+        let r = parse_response_head(b"HTTP/1.. 200 OK\n\n")
+            .done()
+            .expect("parses");
+        assert_eq!((r.version, r.status), (None, 200));
     }
 
     #[test]
@@ -1584,6 +1694,14 @@ mod tests {
     }
 
     #[test]
+    fn a_version_less_request_without_empty_line_is_cut() {
+        // HTTP/0.9: the server answers with a bare body; the request side is
+        // the one reported, its head never ended.
+        let info = scan(b"GET /zeek.html\n", b"<html>hi</html>\n");
+        assert_eq!((info.requests, info.request_end), (0, Some(WalkEnd::Cut)));
+    }
+
+    #[test]
     fn content_length_lists() {
         let mut cl = ContentLength::Absent;
         cl.add(b"5, 5");
@@ -1647,26 +1765,30 @@ mod tests {
                 down in bytes(),
                 cuts in proptest::collection::vec((any::<bool>(), 0usize..400), 0..12),
             ) {
-                let whole = scan(&up, &down);
+                let mut whole_heads: [Vec<Head>; 2] = Default::default();
+                let mut w = HttpScanner::new();
+                w.finish_with(&up, &down, &mut |dir, h| whole_heads[dir].push(h));
+                let whole = w.into_info();
+                prop_assert_eq!(&whole, &scan(&up, &down));
+                let mut heads: [Vec<Head>; 2] = Default::default();
                 let mut s = HttpScanner::new();
                 let (mut u, mut d) = (0, 0);
                 for (dir_down, n) in cuts {
                     if dir_down {
                         d = (d + n).min(down.len());
-                        s.update(1, &down[..d]);
+                        s.update_with(1, &down[..d], &mut |dir, h| heads[dir].push(h));
                     } else {
                         u = (u + n).min(up.len());
-                        s.update(0, &up[..u]);
+                        s.update_with(0, &up[..u], &mut |dir, h| heads[dir].push(h));
                     }
                 }
-                s.finish(&up, &down);
-                let inc = s.into_info();
-                prop_assert_eq!(inc.requests, whole.requests);
-                prop_assert_eq!(inc.responses, whole.responses);
-                prop_assert_eq!(&inc.request, &whole.request);
-                prop_assert_eq!(&inc.response, &whole.response);
-                prop_assert_eq!(inc.request_end, whole.request_end);
-                prop_assert_eq!(inc.response_end, whole.response_end);
+                s.finish_with(&up, &down, &mut |dir, h| heads[dir].push(h));
+                prop_assert_eq!(s.into_info(), whole.clone());
+                prop_assert_eq!(&heads, &whole_heads);
+                // the counts are the heads handed over
+                let by_role = |want: fn(&Head) -> bool| heads.iter().flatten().filter(|h| want(h)).count();
+                prop_assert!(by_role(|h| matches!(h, Head::Request(_))) >= whole.requests as usize);
+                prop_assert!(by_role(|h| matches!(h, Head::Response(_))) >= whole.responses as usize);
                 // every counted head needs at least a line end of bytes
                 let counted = (whole.requests + whole.responses) as usize;
                 prop_assert!(counted <= up.len() + down.len());
