@@ -14,6 +14,7 @@
 //! allocate at most in proportion to the bytes they were given, and never
 //! panic on any input.
 
+pub mod dhcp;
 pub mod dns;
 pub mod http;
 pub mod stream;
