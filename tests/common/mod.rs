@@ -76,6 +76,14 @@ pub type Tuple = (std::net::IpAddr, u16, std::net::IpAddr, u16);
 /// handed over at the fragment that completes it (where TShark reports
 /// it). False if the capture cannot be opened.
 pub fn for_each_packet(path: &Path, mut f: impl FnMut(u64, &wa1kpcap::decode::Packet<'_>)) -> bool {
+    for_each_packet_at(path, |frame, _, p| f(frame, p))
+}
+
+/// [`for_each_packet`] with each packet's capture time (ns since the epoch).
+pub fn for_each_packet_at(
+    path: &Path,
+    mut f: impl FnMut(u64, i64, &wa1kpcap::decode::Packet<'_>),
+) -> bool {
     use wa1kpcap::decode::defrag::{Defragmenter, FragmentOutcome};
     let Ok(mut cap) = wa1kpcap::capture::Capture::open(path) else {
         return false;
@@ -84,12 +92,12 @@ pub fn for_each_packet(path: &Path, mut f: impl FnMut(u64, &wa1kpcap::decode::Pa
     let _ = cap.for_each_packet(|raw| {
         let p = wa1kpcap::decode::decode(raw.linktype, raw.data, raw.wire_len);
         if !p.is_fragment() {
-            f(raw.frame, &p);
+            f(raw.frame, raw.ts_ns, &p);
             return;
         }
         let Some(ip) = p.ip.as_ref() else { return };
         if let FragmentOutcome::Complete(r) = defrag.push(raw.ts_ns, ip, raw.wire_len) {
-            f(raw.frame, &p.with_reassembled(&r.bytes));
+            f(raw.frame, raw.ts_ns, &p.with_reassembled(&r.bytes));
         }
     });
     true
