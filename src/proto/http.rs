@@ -15,9 +15,9 @@
 //! method token followed by a space (the first byte that is not a token
 //! character rejects the stream, so TLS and other binary streams fail at
 //! once), a response head with `HTTP/`. A request line without a version
-//! (`GET /path`, `OPTIONS`) is read as TShark and Zeek read it, header
-//! fields included, but only for registered methods: `SSH-2.0-x y` or
-//! `220 mail ESMTP` are not requests.
+//! (`GET /path`, `OPTIONS`) or with a malformed one (`HTTP/1.`) is read as
+//! TShark reads it, header fields included, but only for registered
+//! methods: `SSH-2.0-x y` or `220 mail ESMTP` are not requests.
 //!
 //! Tolerated as real captures need (RFC 9112 §2.2, §5.2): bare LF line
 //! ends, empty lines before a head, obsolete line folding (joined with one
@@ -27,10 +27,12 @@
 //!
 //! Bounds: a head is at most [`MAX_HEAD_BYTES`] (a longer one is
 //! malformed), a chunk-size line at most [`MAX_CHUNK_LINE_BYTES`]. The
-//! scanner remembers where it stopped in each direction, so feeding it a
-//! growing stream costs work linear in the stream's length in total; it
-//! allocates only for the first request and first response it keeps, and
-//! no input can make these functions panic.
+//! scanner remembers where it stopped in each direction (down to the
+//! position within an unfinished head), so feeding it a growing stream
+//! costs work linear in the stream's length in total; it allocates only
+//! for the first request and first response it keeps and a list of the
+//! HEAD and CONNECT requests' numbers, and no input can make these
+//! functions panic.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -606,7 +608,8 @@ fn response_framing(p: PendingResponse, kind: MethodKind) -> Result<Framing, Wal
 /// Progress of the search for a head's end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct HeadScan {
-    /// Offset from which the search for the empty line goes on.
+    /// Offset from which the search goes on: for the start line's end
+    /// until it is checked, then for the empty line.
     searched: usize,
     /// The start line was complete and checked.
     start_checked: bool,
@@ -1053,11 +1056,17 @@ fn read_head<'a>(bytes: &'a [u8], side: Role, scan: &mut HeadScan) -> Parse<RawH
         if let Err(why) = check_start_prefix(window, side) {
             return Parse::Malformed(why);
         }
-        let Some(line_end) = window.iter().position(|&b| b == b'\n') else {
-            return match bytes.len() >= MAX_HEAD_BYTES {
-                true => too_long(),
-                false => Parse::NeedMore,
-            };
+        // (resuming where the last call stopped looking for the line end)
+        let from = scan.searched.min(window.len());
+        let found = window
+            .get(from..)
+            .and_then(|r| r.iter().position(|&b| b == b'\n'));
+        let Some(line_end) = found.map(|p| from + p) else {
+            if bytes.len() >= MAX_HEAD_BYTES {
+                return too_long();
+            }
+            scan.searched = window.len();
+            return Parse::NeedMore;
         };
         let (line, _) = split_line(window);
         if let Err(why) = start_line(line, side) {
@@ -1699,6 +1708,24 @@ mod tests {
         // the one reported, its head never ended.
         let info = scan(b"GET /zeek.html\n", b"<html>hi</html>\n");
         assert_eq!((info.requests, info.request_end), (0, Some(WalkEnd::Cut)));
+    }
+
+    #[test]
+    fn byte_by_byte_equals_whole() {
+        let up = b"\r\nGET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\n\r\n";
+        let down = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
+        let mut s = HttpScanner::new();
+        for n in 0..=up.len().max(down.len()) {
+            s.update(0, &up[..n.min(up.len())]);
+            s.update(1, &down[..n.min(down.len())]);
+        }
+        s.finish(up, down);
+        let info = s.into_info();
+        assert_eq!(info, scan(up, down));
+        assert_eq!(
+            (info.requests, info.responses, info.response_end),
+            (2, 2, None)
+        );
     }
 
     #[test]
