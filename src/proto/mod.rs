@@ -15,7 +15,9 @@
 //! panic on any input.
 
 pub mod cert;
+pub mod dhcp;
 pub mod dns;
+pub mod http;
 pub mod quic;
 pub mod stream;
 pub mod tls;

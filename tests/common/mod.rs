@@ -66,3 +66,147 @@ pub fn tsv_records(tsv: &str) -> Vec<Record<'_>> {
         .map(|l| Record(names.iter().copied().zip(l.split('\t')).collect()))
         .collect()
 }
+
+/// A TCP or UDP 4-tuple: (source address, source port, destination
+/// address, destination port).
+pub type Tuple = (std::net::IpAddr, u16, std::net::IpAddr, u16);
+
+/// Every decoded packet of a capture with its frame number (from 1). IP
+/// fragments go through the library's defragmenter and the datagram is
+/// handed over at the fragment that completes it (where TShark reports
+/// it). False if the capture cannot be opened.
+pub fn for_each_packet(path: &Path, mut f: impl FnMut(u64, &wa1kpcap::decode::Packet<'_>)) -> bool {
+    for_each_packet_at(path, |frame, _, p| f(frame, p))
+}
+
+/// [`for_each_packet`] with each packet's capture time (ns since the epoch).
+pub fn for_each_packet_at(
+    path: &Path,
+    mut f: impl FnMut(u64, i64, &wa1kpcap::decode::Packet<'_>),
+) -> bool {
+    use wa1kpcap::decode::defrag::{Defragmenter, FragmentOutcome};
+    let Ok(mut cap) = wa1kpcap::capture::Capture::open(path) else {
+        return false;
+    };
+    let mut defrag = Defragmenter::default();
+    let _ = cap.for_each_packet(|raw| {
+        let p = wa1kpcap::decode::decode(raw.linktype, raw.data, raw.wire_len);
+        if !p.is_fragment() {
+            f(raw.frame, raw.ts_ns, &p);
+            return;
+        }
+        let Some(ip) = p.ip.as_ref() else { return };
+        if let FragmentOutcome::Complete(r) = defrag.push(raw.ts_ns, ip, raw.wire_len) {
+            f(raw.frame, raw.ts_ns, &p.with_reassembled(&r.bytes));
+        }
+    });
+    true
+}
+
+/// One TCP direction rebuilt by the library's parser-side reassembler
+/// (`proto::stream::TcpStream`). Only the first connection of a 4-tuple
+/// is kept: a SYN with another sequence number after data starts no new
+/// stream (a retransmitted SYN, same number, changes nothing).
+pub struct Direction {
+    pub stream: wa1kpcap::proto::stream::TcpStream,
+    /// A new connection began: later segments are not read.
+    pub closed: bool,
+    /// Frames that carried payload for this direction.
+    pub frames: u32,
+    /// Frames whose payload was all already in the stream (retransmissions
+    /// and duplicates).
+    pub repeats: std::collections::HashSet<u64>,
+    /// Segments that arrived ahead of a hole (out of order).
+    pub early_segments: u32,
+    isn: Option<u32>,
+}
+
+impl Direction {
+    fn new(cap_bytes: usize) -> Direction {
+        Direction {
+            stream: wa1kpcap::proto::stream::TcpStream::new(cap_bytes),
+            closed: false,
+            frames: 0,
+            repeats: Default::default(),
+            early_segments: 0,
+            isn: None,
+        }
+    }
+
+    /// A direction that carried nothing.
+    pub fn empty() -> Direction {
+        Direction::new(0)
+    }
+
+    fn segment(&mut self, frame: u64, seq: u32, syn: bool, payload: &[u8]) {
+        if self.closed {
+            return;
+        }
+        if syn && self.isn != Some(seq) {
+            if !self.stream.bytes().is_empty() || self.stream.has_hole() {
+                self.closed = true;
+                return;
+            }
+            self.isn = Some(seq);
+            self.stream.syn(seq);
+        }
+        if payload.is_empty() {
+            return;
+        }
+        self.frames += 1;
+        let overlap = self.stream.overlap_bytes;
+        let grew = self.stream.segment(seq, payload);
+        if self.stream.overlap_bytes - overlap == payload.len() as u64 {
+            self.repeats.insert(frame);
+        } else if !grew && self.stream.has_hole() {
+            self.early_segments += 1;
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        self.stream.bytes()
+    }
+
+    /// The direction's SYN was seen: its stream starts at the first byte.
+    pub fn syn_seen(&self) -> bool {
+        self.isn.is_some()
+    }
+}
+
+/// The TCP directions of a capture that `wanted` selects, each keeping
+/// its first `cap_bytes` bytes.
+pub fn tcp_directions(
+    path: &Path,
+    cap_bytes: usize,
+    wanted: impl Fn(&Tuple) -> bool,
+) -> HashMap<Tuple, Direction> {
+    use wa1kpcap::decode::Transport;
+    let mut dirs: HashMap<Tuple, Direction> = HashMap::new();
+    for_each_packet(path, |frame, p| {
+        let (Some(ip), Transport::Tcp(t)) = (p.ip.as_ref(), &p.transport) else {
+            return;
+        };
+        let key = (ip.src, t.src_port, ip.dst, t.dst_port);
+        if wanted(&key) {
+            dirs.entry(key)
+                .or_insert_with(|| Direction::new(cap_bytes))
+                .segment(frame, t.seq, t.flags & 0x02 != 0, t.payload);
+        }
+    });
+    dirs
+}
+
+/// Every address in TShark address cells (tunnels list several,
+/// comma-joined, the innermost last).
+pub fn tshark_addrs(cells: &[&str]) -> Vec<std::net::IpAddr> {
+    cells
+        .iter()
+        .flat_map(|c| c.split(','))
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
+/// The innermost port of a TShark port cell.
+pub fn tshark_port(cell: &str) -> Option<u16> {
+    cell.split(',').next_back()?.parse().ok()
+}
