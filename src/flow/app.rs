@@ -14,7 +14,9 @@ use std::net::IpAddr;
 
 use crate::decode::{Anomaly, TcpSegment};
 use crate::proto::cert::{decode_certificate, server_certificates, Certificate};
+use crate::proto::dhcp::{parse_dhcp, DhcpMessage};
 use crate::proto::dns::{parse_message, parse_tcp_stream, DnsMessage, DnsQuestion};
+use crate::proto::http::{HttpInfo, HttpScanner, WalkEnd};
 use crate::proto::quic::{starts_like_quic, QuicInfo, QuicTracker};
 use crate::proto::stream::TcpStream;
 use crate::proto::tls::{parse_client_hello, parse_server_hello, ClientHello, ServerHello};
@@ -31,6 +33,10 @@ pub const MAX_DNS_ANSWERS: usize = 64;
 
 /// Ports that hint at DNS: DNS, mDNS, LLMNR.
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
+/// DHCPv4 and DHCPv6 ports.
+const DHCP_PORTS: [u16; 4] = [67, 68, 546, 547];
+/// DHCP message types kept per flow (`dhcp_message_types`).
+pub const MAX_DHCP_TYPES: usize = 16;
 
 /// What a flow's application bytes said. Each part is `None` when its
 /// protocol was not seen.
@@ -43,6 +49,62 @@ pub struct AppInfo {
     /// QUIC long-header facts (version, connection IDs), when the flow
     /// opened like QUIC; its ClientHello is in `tls`.
     pub quic: Option<QuicInfo>,
+    /// HTTP/1.x: first request and response, counts (when a head was read).
+    pub http: Option<HttpInfo>,
+    pub dhcp: Option<DhcpInfo>,
+}
+
+/// The DHCP messages of a flow, summarised (`schemas/dhcp.md`): each field
+/// is the first value any message of the flow carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DhcpInfo {
+    /// Message type names in order (≤ [`MAX_DHCP_TYPES`]).
+    pub message_types: Vec<&'static str>,
+    /// The first message, for its version and transaction id.
+    pub first: DhcpMessage,
+    pub client_mac: Option<String>,
+    pub client_id: Option<String>,
+    pub hostname: Option<String>,
+    pub fqdn: Option<String>,
+    pub vendor_class: Option<String>,
+    pub requested_addr: Option<String>,
+    /// Address offered or assigned (DHCPv4 yiaddr, DHCPv6 IA address).
+    pub assigned_addr: Option<String>,
+    pub server_id: Option<String>,
+    pub parameter_requests: Vec<u16>,
+}
+
+impl DhcpInfo {
+    fn add(&mut self, m: DhcpMessage) {
+        if self.message_types.len() < MAX_DHCP_TYPES {
+            self.message_types.push(m.message_type_name());
+        }
+        let first = |slot: &mut Option<String>, v: Option<String>| {
+            if slot.is_none() {
+                *slot = v;
+            }
+        };
+        first(&mut self.client_mac, m.client_mac.clone());
+        first(&mut self.client_id, m.client_id.clone());
+        first(&mut self.hostname, m.hostname.clone());
+        first(&mut self.fqdn, m.fqdn.clone());
+        first(&mut self.vendor_class, m.vendor_class.clone());
+        first(&mut self.server_id, m.server_id.clone());
+        first(
+            &mut self.requested_addr,
+            m.requested_addr.map(|a| a.to_string()),
+        );
+        first(
+            &mut self.assigned_addr,
+            m.lease_addr().map(|a| a.to_string()),
+        );
+        if self.parameter_requests.is_empty() {
+            self.parameter_requests.clone_from(&m.parameter_requests);
+        }
+        if self.message_types.len() == 1 {
+            self.first = m;
+        }
+    }
 }
 
 impl AppInfo {
@@ -52,8 +114,12 @@ impl AppInfo {
             Some("quic")
         } else if self.tls.is_some() {
             Some("tls")
+        } else if self.http.is_some() {
+            Some("http")
         } else if self.dns.is_some() {
             Some("dns")
+        } else if self.dhcp.is_some() {
+            Some("dhcp")
         } else {
             None
         }
@@ -188,6 +254,8 @@ enum Mode {
     Certificates,
     /// DNS over TCP; the offset of the next length prefix.
     Dns(usize),
+    /// HTTP/1.x (the flow's scanner reads both directions).
+    Http,
 }
 
 #[derive(Debug)]
@@ -204,6 +272,10 @@ pub(crate) struct AppTracker {
     dns_port: bool,
     /// The flow's first datagram opened like QUIC.
     quic: Option<Box<QuicTracker>>,
+    /// Created when a direction starts like HTTP.
+    http: Option<Box<HttpScanner>>,
+    /// The flow's ports (up side first), for DHCP's port rule.
+    ports: (u16, u16),
     info: AppInfo,
     /// DER certificates, decoded when the flow ends.
     ders: Vec<Vec<u8>>,
@@ -217,6 +289,8 @@ impl AppTracker {
             sides: [reading(), reading()],
             dns_port: is_dns_port(ports),
             quic: None,
+            http: None,
+            ports,
             info: AppInfo::default(),
             ders: Vec::new(),
         }
@@ -226,11 +300,14 @@ impl AppTracker {
     /// a protocol parsed here; `None` otherwise (most UDP flows).
     pub(crate) fn udp(ports: (u16, u16), first_payload: &[u8]) -> Option<AppTracker> {
         let dns_port = is_dns_port(ports);
+        let dhcp = DHCP_PORTS.contains(&ports.0) || DHCP_PORTS.contains(&ports.1);
         let quic = starts_like_quic(first_payload).then(|| Box::new(QuicTracker::new()));
-        (dns_port || quic.is_some()).then(|| AppTracker {
+        (dns_port || dhcp || quic.is_some()).then(|| AppTracker {
             sides: [Side::Done, Side::Done],
             dns_port,
             quic,
+            http: None,
+            ports,
             info: AppInfo::default(),
             ders: Vec::new(),
         })
@@ -243,6 +320,23 @@ impl AppTracker {
                 q.datagram(payload, dir == 0);
             }
             return;
+        }
+        // The up side sent the flow's first packet: ports as it used them.
+        let (sport, dport) = if dir == 0 {
+            self.ports
+        } else {
+            (self.ports.1, self.ports.0)
+        };
+        match parse_dhcp(sport, dport, payload) {
+            Some(Parse::Done(m)) => {
+                self.info.dhcp.get_or_insert_with(DhcpInfo::default).add(m);
+                return;
+            }
+            Some(Parse::NeedMore | Parse::Malformed(_)) if !self.dns_port => {
+                sink.anomalies.push(Anomaly::DhcpMalformed);
+                return;
+            }
+            _ => {}
         }
         if self.dns_port {
             match parse_message(payload) {
@@ -298,6 +392,8 @@ impl AppTracker {
                 }
                 [0x16, 3, ..] if bytes.len() < 6 && !full => Some(Mode::Detect),
                 _ if self.dns_port => Some(Mode::Dns(0)),
+                // A method token or `HTTP/`; the scanner tells the rest.
+                [b, ..] if b.is_ascii_alphabetic() => Some(Mode::Http),
                 _ => None,
             },
             m => Some(m),
@@ -359,6 +455,12 @@ impl AppTracker {
                     }
                 }
             },
+            Some(Mode::Http) => {
+                let scanner = self.http.get_or_insert_with(Default::default);
+                scanner.update(dir, bytes);
+                // Freed once its walk ended or the bound cut it.
+                (scanner.walk_end(dir).is_none() && !full).then_some(Mode::Http)
+            }
             other => other,
         };
         self.sides[dir] = match next {
@@ -373,6 +475,23 @@ impl AppTracker {
 
     /// What was found, if anything; anomalies of the end go to `anomalies`.
     pub(crate) fn finish(mut self, anomalies: &mut Vec<Anomaly>) -> Option<Box<AppInfo>> {
+        if let Some(mut scanner) = self.http.take() {
+            fn bytes(s: &Side) -> &[u8] {
+                match s {
+                    Side::Reading(st, _) => st.bytes(),
+                    Side::Done => &[],
+                }
+            }
+            scanner.finish(bytes(&self.sides[0]), bytes(&self.sides[1]));
+            let info = scanner.into_info();
+            if info.request.is_some() || info.response.is_some() {
+                let malformed = |e: Option<WalkEnd>| matches!(e, Some(WalkEnd::Malformed(_)));
+                if malformed(info.request_end) || malformed(info.response_end) {
+                    anomalies.push(Anomaly::HttpMalformed);
+                }
+                self.info.http = Some(info);
+            }
+        }
         let mut quic_hello = false;
         if let Some(q) = self.quic.take() {
             if q.anomalies().next().is_some() {

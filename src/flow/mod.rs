@@ -15,7 +15,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-pub use app::{AppInfo, DnsEvent, DnsInfo, Fingerprints, TlsInfo, MAX_DNS_ANSWERS, MAX_DNS_NAMES};
+pub use app::{
+    AppInfo, DhcpInfo, DnsEvent, DnsInfo, Fingerprints, TlsInfo, MAX_DHCP_TYPES, MAX_DNS_ANSWERS,
+    MAX_DNS_NAMES,
+};
 pub use key::{CanonicalKey, FlowKey};
 pub use table::{Counted, FlowTable, FlowTableStats, PacketIn};
 pub use tcp::TcpTracker;

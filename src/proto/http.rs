@@ -1173,18 +1173,24 @@ fn request_line(line: &[u8]) -> Result<Start<'_>, &'static str> {
         return Err("method longer than 32 bytes");
     }
     let rest = trim(rest);
-    let last_space = rest.iter().rposition(|&b| b == b' ');
+    // The target ends at the first space; the rest is the version (TShark
+    // and Zeek split `GET /a b HTTP/1.0` so: target `/a`, version
+    // `b HTTP/1.0`, which is malformed).
     let mut anomaly = None;
-    let (target, version) = match last_space {
-        Some(i) if rest.get(i + 1..).is_some_and(|w| w.starts_with(b"HTTP/")) => {
-            let word = rest.get(i + 1..).unwrap_or_default();
-            let v = version(word).ok();
+    let (target, version) = match rest.iter().position(|&b| b == b' ') {
+        None => (rest, None),
+        Some(i) => {
+            let word = trim(rest.get(i + 1..).unwrap_or_default());
+            let v = if word.starts_with(b"HTTP/") {
+                version(word).ok()
+            } else {
+                None
+            };
             if v.is_none() {
                 anomaly = Some(MALFORMED_VERSION);
             }
-            (trim(rest.get(..i).unwrap_or_default()), v)
+            (rest.get(..i).unwrap_or_default(), v)
         }
-        _ => (rest, None),
     };
     if version.is_none() && KNOWN_METHODS.binary_search(&method).is_err() {
         return Err("request line without an HTTP version");
@@ -1587,6 +1593,15 @@ mod tests {
             ("/", None, Some("malformed HTTP version"))
         );
         assert!(parse_request_head(b"FOO / HTTP/1.\n\n").is_malformed());
+        // no version word: the target is the first word (arkime
+        // gre-erspan-vxlan frame 4, `GET /Hello Arkime`, as TShark reads it)
+        let r = parse_request_head(b"GET /Hello Arkime HTTP/1.0\r\n\r\n")
+            .done()
+            .expect("parses");
+        assert_eq!(
+            (r.target.as_str(), r.anomaly),
+            ("/Hello", Some("malformed HTTP version"))
+        );
         let r = parse_response_head(b"HTTP/1.. 200 OK\n\n")
             .done()
             .expect("parses");

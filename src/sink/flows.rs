@@ -408,6 +408,18 @@ fn quic_version_text(v: u32, b: &mut StringBuilder) -> bool {
     .is_ok()
 }
 
+fn http(f: &Flow) -> Option<&crate::proto::http::HttpInfo> {
+    f.app.as_ref()?.http.as_ref()
+}
+
+fn dhcp(f: &Flow) -> Option<&crate::flow::DhcpInfo> {
+    f.app.as_ref()?.dhcp.as_ref()
+}
+
+fn opt_text(v: Option<&str>, b: &mut StringBuilder) -> bool {
+    v.is_some_and(|s| b.write_str(s).is_ok())
+}
+
 fn dns(f: &Flow) -> Option<&DnsInfo> {
     f.app.as_ref()?.dns.as_ref()
 }
@@ -465,7 +477,7 @@ fn app_columns() -> Vec<ColumnSpec> {
     vec![
         opt_str_col(
             "app_protocol",
-            "application protocol recognised from the flow's bytes (quic, tls, dns); null if none",
+            "application protocol recognised from the flow's bytes (quic, tls, http, dns, dhcp); null if none",
             |f, b| {
                 f.app
                     .as_ref()
@@ -620,6 +632,89 @@ fn app_columns() -> Vec<ColumnSpec> {
             ColType::ListUtf8,
             "distinct question names of the flow's messages, in order (at most 32)",
             |f, b| str_list(dns(f).map(|d| &d.queries), b),
+        ),
+        opt_str_col("http_method", "method of the first HTTP request", |f, b| {
+            opt_text(http(f).and_then(|h| h.request.as_ref()).map(|r| r.method.as_str()), b)
+        }),
+        opt_str_col("http_host", "Host header of the first HTTP request", |f, b| {
+            opt_text(http(f).and_then(|h| h.request.as_ref()?.host.as_deref()), b)
+        }),
+        opt_str_col("http_uri", "request target of the first HTTP request", |f, b| {
+            opt_text(http(f).and_then(|h| h.request.as_ref()).map(|r| r.target.as_str()), b)
+        }),
+        opt_str_col("http_user_agent", "User-Agent of the first HTTP request", |f, b| {
+            opt_text(http(f).and_then(|h| h.request.as_ref()?.user_agent.as_deref()), b)
+        }),
+        opt_i32_col(
+            "http_status",
+            "status of the first final (non-1xx) HTTP response",
+            |f| http(f).and_then(|h| h.final_status).map(i32::from),
+        ),
+        opt_str_col(
+            "http_content_type",
+            "Content-Type of the first HTTP response",
+            |f, b| opt_text(http(f).and_then(|h| h.response.as_ref()?.content_type.as_deref()), b),
+        ),
+        opt_str_col("http_server", "Server header of the first HTTP response", |f, b| {
+            opt_text(http(f).and_then(|h| h.response.as_ref()?.server.as_deref()), b)
+        }),
+        opt_i32_col(
+            "http_requests",
+            "HTTP request heads read (within the first 16 KiB of the direction)",
+            |f| http(f).map(|h| h.requests as i32),
+        ),
+        opt_i32_col(
+            "http_responses",
+            "HTTP response heads read, 1xx included (within the first 16 KiB)",
+            |f| http(f).map(|h| h.responses as i32),
+        ),
+        opt_list_col::<StringBuilder>(
+            "dhcp_message_types",
+            ColType::ListUtf8,
+            "DHCP/DHCPv6 message types of the flow, in order (at most 16)",
+            |f, b| match dhcp(f) {
+                Some(d) => {
+                    d.message_types.iter().for_each(|t| b.append_value(t));
+                    true
+                }
+                None => false,
+            },
+        ),
+        opt_str_col("dhcp_client_mac", "client hardware address (chaddr, or a DHCPv6 link-layer DUID's)", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.client_mac.as_deref()), b)
+        }),
+        opt_str_col("dhcp_client_id", "client identifier (option 61) or DHCPv6 client DUID, hex", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.client_id.as_deref()), b)
+        }),
+        opt_str_col("dhcp_hostname", "host name (option 12)", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.hostname.as_deref()), b)
+        }),
+        opt_str_col("dhcp_fqdn", "client FQDN (DHCPv4 option 81, DHCPv6 option 39)", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.fqdn.as_deref()), b)
+        }),
+        opt_str_col("dhcp_requested_addr", "requested address (option 50)", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.requested_addr.as_deref()), b)
+        }),
+        opt_str_col("dhcp_assigned_addr", "address offered or assigned (yiaddr, DHCPv6 IA address)", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.assigned_addr.as_deref()), b)
+        }),
+        opt_str_col("dhcp_vendor_class", "vendor class (DHCPv4 option 60, DHCPv6 option 16)", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.vendor_class.as_deref()), b)
+        }),
+        opt_str_col("dhcp_server_id", "server identifier (option 54, DHCPv6 server DUID)", |f, b| {
+            opt_text(dhcp(f).and_then(|d| d.server_id.as_deref()), b)
+        }),
+        opt_list_col::<Int32Builder>(
+            "dhcp_param_request_list",
+            ColType::ListInt32,
+            "options the client asked for (option 55, DHCPv6 ORO), in order",
+            |f, b| match dhcp(f) {
+                Some(d) => {
+                    d.parameter_requests.iter().for_each(|&x| b.append_value(i32::from(x)));
+                    true
+                }
+                None => false,
+            },
         ),
         opt_list_col::<StringBuilder>(
             "dns_answers",
