@@ -214,6 +214,32 @@ pub struct DnsEvent {
     pub message: DnsMessage,
 }
 
+/// Certificates already decoded by this worker, by their DER: servers send
+/// the same chain on every connection, and decoding (X.509 parse, SHA-1,
+/// SHA-256) is most of the cost of a TLS ≤ 1.2 flow. Bounded: emptied when
+/// [`CertCache::CAPACITY`] entries are held.
+#[derive(Debug, Default)]
+pub(crate) struct CertCache {
+    map: std::collections::HashMap<Vec<u8>, (Certificate, bool)>,
+}
+
+impl CertCache {
+    pub(crate) const CAPACITY: usize = 1024;
+
+    /// The certificate, and whether its DER could not be read.
+    fn decode(&mut self, der: &[u8]) -> (Certificate, bool) {
+        if let Some(hit) = self.map.get(der) {
+            return hit.clone();
+        }
+        let (c, error) = decode_certificate(der);
+        if self.map.len() >= Self::CAPACITY {
+            self.map.clear();
+        }
+        self.map.insert(der.to_vec(), (c.clone(), error.is_some()));
+        (c, error.is_some())
+    }
+}
+
 /// Where a flow's parser output goes besides its summary.
 pub(crate) struct AppSink<'a> {
     pub flow_ord: u64,
@@ -426,6 +452,12 @@ impl AppTracker {
                     None
                 }
             },
+            // The flight is re-read only when the bytes end where a record
+            // does (a record cut by the segment end cannot complete the
+            // message yet): no quadratic re-joining segment by segment.
+            Some(Mode::Certificates) if !full && !ends_at_record_boundary(bytes) => {
+                Some(Mode::Certificates)
+            }
             Some(Mode::Certificates) => match server_certificates(bytes, full) {
                 Parse::Done(chain) => {
                     if let Some(tls) = self.info.tls.as_mut() {
@@ -474,7 +506,24 @@ impl AppTracker {
     }
 
     /// What was found, if anything; anomalies of the end go to `anomalies`.
-    pub(crate) fn finish(mut self, anomalies: &mut Vec<Anomaly>) -> Option<Box<AppInfo>> {
+    pub(crate) fn finish(
+        mut self,
+        anomalies: &mut Vec<Anomaly>,
+        certs: &mut CertCache,
+    ) -> Option<Box<AppInfo>> {
+        // A server flight cut by the capture's end: take what is there.
+        if let Some(Side::Reading(stream, Mode::Certificates)) = self
+            .sides
+            .iter()
+            .find(|s| matches!(s, Side::Reading(_, Mode::Certificates)))
+        {
+            if let Parse::Done(chain) = server_certificates(stream.bytes(), true) {
+                if let Some(tls) = self.info.tls.as_mut() {
+                    tls.chain_truncated = chain.truncated;
+                }
+                self.ders = chain.ders;
+            }
+        }
         if let Some(mut scanner) = self.http.take() {
             fn bytes(s: &Side) -> &[u8] {
                 match s {
@@ -512,8 +561,8 @@ impl AppTracker {
         }
         if let Some(tls) = self.info.tls.as_mut() {
             for der in &self.ders {
-                let (c, error) = decode_certificate(der);
-                if error.is_some() {
+                let (c, malformed) = certs.decode(der);
+                if malformed {
                     anomalies.push(Anomaly::CertMalformed);
                 }
                 tls.certificates.push(c);
@@ -542,6 +591,15 @@ impl AppInfo {
     pub fn tls_server(&self) -> Option<&ServerHello> {
         self.tls.as_ref()?.server.as_ref()
     }
+}
+
+/// The bytes are whole TLS records (the last one not cut).
+fn ends_at_record_boundary(bytes: &[u8]) -> bool {
+    let mut at = 0usize;
+    while let Some(h) = bytes.get(at..at + 5) {
+        at += 5 + usize::from(u16::from_be_bytes([h[3], h[4]]));
+    }
+    at == bytes.len()
 }
 
 fn is_dns_port((a, b): (u16, u16)) -> bool {

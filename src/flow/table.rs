@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
-use super::app::{AppSink, AppTracker, DnsEvent};
+use super::app::{AppSink, AppTracker, CertCache, DnsEvent};
 use super::key::{CanonicalKey, FlowKey};
 use super::tcp::TcpTracker;
 use super::{EndReason, Flow, FlowConfig, FlowMetrics};
@@ -145,6 +145,7 @@ pub struct FlowTable {
     /// (collected only with `cfg.dns_messages`).
     dns_events: Vec<DnsEvent>,
     app_found: Vec<Anomaly>,
+    cert_cache: CertCache,
 }
 
 fn secs_to_ns(s: f64) -> i64 {
@@ -181,6 +182,7 @@ impl FlowTable {
             app_anomalies: AnomalyCounts::default(),
             dns_events: Vec::new(),
             app_found: Vec::new(),
+            cert_cache: CertCache::default(),
         }
     }
 
@@ -581,7 +583,7 @@ impl FlowTable {
                 .collect(),
             app: match f.app {
                 Some(a) => {
-                    let app = a.finish(&mut self.app_found);
+                    let app = a.finish(&mut self.app_found, &mut self.cert_cache);
                     for x in self.app_found.drain(..) {
                         anomalies.insert(x);
                         self.app_anomalies.add(x, 1);
