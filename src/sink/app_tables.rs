@@ -502,7 +502,7 @@ impl CertBatch {
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let rows = std::mem::take(&mut self.rows);
         // A certificate x509-parser refused has only its fingerprints.
-        let read = |r: &CertRow| !r.cert.subject.is_empty() || r.cert.version > 0;
+        let read = |r: &CertRow| r.cert.version > 0;
         let text = |f: &dyn Fn(&CertRow) -> &str| -> ArrayRef {
             Arc::new(
                 rows.iter()

@@ -393,6 +393,13 @@ fn leaf(f: &Flow) -> Option<&Certificate> {
     tls(f)?.certificates.first()
 }
 
+/// The leaf, when its DER could be read (else only its fingerprint and the
+/// chain length are known: the other cert_* columns are null, as in the
+/// tls_certificates table).
+fn leaf_read(f: &Flow) -> Option<&Certificate> {
+    leaf(f).filter(|c| c.version > 0)
+}
+
 fn quic(f: &Flow) -> Option<&crate::proto::quic::QuicInfo> {
     f.app.as_ref()?.quic.as_ref()
 }
@@ -568,27 +575,27 @@ fn app_columns() -> Vec<ColumnSpec> {
         opt_str_col(
             "cert_subject",
             "subject of the server's leaf certificate (RFC 4514, TLS <= 1.2)",
-            |f, b| leaf(f).is_some_and(|c| b.write_str(&c.subject).is_ok()),
+            |f, b| leaf_read(f).is_some_and(|c| b.write_str(&c.subject).is_ok()),
         ),
         opt_str_col("cert_issuer", "issuer of the leaf certificate (RFC 4514)", |f, b| {
-            leaf(f).is_some_and(|c| b.write_str(&c.issuer).is_ok())
+            leaf_read(f).is_some_and(|c| b.write_str(&c.issuer).is_ok())
         }),
         opt_str_col(
             "cert_serial",
             "serial number of the leaf certificate (upper-case hex)",
-            |f, b| leaf(f).is_some_and(|c| !c.serial.is_empty() && b.write_str(&c.serial).is_ok()),
+            |f, b| leaf_read(f).is_some_and(|c| b.write_str(&c.serial).is_ok()),
         ),
         opt_ts_s_col("cert_not_before", "leaf certificate valid from", |f| {
-            leaf(f).filter(|c| !c.subject.is_empty()).map(|c| c.not_before)
+            leaf_read(f).map(|c| c.not_before)
         }),
         opt_ts_s_col("cert_not_after", "leaf certificate valid until", |f| {
-            leaf(f).filter(|c| !c.subject.is_empty()).map(|c| c.not_after)
+            leaf_read(f).map(|c| c.not_after)
         }),
         opt_list_col::<StringBuilder>(
             "cert_san",
             ColType::ListUtf8,
             "subjectAltName entries of the leaf certificate (DNS, IP, e-mail, URI)",
-            |f, b| str_list(leaf(f).map(|c| &c.san), b),
+            |f, b| str_list(leaf_read(f).map(|c| &c.san), b),
         ),
         opt_str_col(
             "cert_sha256",
