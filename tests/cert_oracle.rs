@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use wa1kpcap::proto::cert::Certificate;
 
@@ -23,21 +23,6 @@ const NOT_PARSED: &[(&str, &str)] = &[
         "certificates injected by a Spicy test",
     ),
 ];
-
-fn x509_logs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            x509_logs(&p, out);
-        } else if p.file_name().is_some_and(|n| n == "x509.log") {
-            out.push(p);
-        }
-    }
-}
 
 /// Zeek's rows as (column → cell) maps.
 fn zeek_rows(text: &str) -> Vec<HashMap<String, String>> {
@@ -136,8 +121,9 @@ fn certificates_match_zeek() {
     let Some(corpus) = common::corpus("certificate oracle") else {
         return;
     };
-    let mut logs = Vec::new();
-    x509_logs(&corpus.join("zeek/expected"), &mut logs);
+    let logs = common::files_under(&corpus.join("zeek/expected"), |p| {
+        p.file_name().is_some_and(|n| n == "x509.log")
+    });
     assert!(!logs.is_empty(), "no Zeek x509.log found under the corpus");
     let (mut compared, mut matched, mut skipped) = (0, 0, 0);
     let mut mismatches = Vec::new();

@@ -127,13 +127,7 @@ impl sqllogictest::DB for Db {
 #[test]
 fn slt_files_pass() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
-        .collect();
-    files.sort();
+    let files = common::files_under(&dir, |p| p.extension().is_some_and(|e| e == "slt"));
     assert!(files.len() >= 3, "slt files missing in {}", dir.display());
     dataset();
     for f in &files {
@@ -156,13 +150,7 @@ fn shipped_examples_run() {
     let rt = runtime();
     let s = session(&rt);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
+    let files = common::files_under(&dir, |p| p.extension().is_some_and(|e| e == "sql"));
     assert!(files.len() >= 7);
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();

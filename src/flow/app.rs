@@ -254,7 +254,8 @@ pub(crate) struct AppSink<'a> {
 }
 
 impl AppSink<'_> {
-    fn dns(&mut self, up: bool, tcp: bool, m: &DnsMessage) {
+    /// Keep `m` for the `dns` table, if it is wanted.
+    fn dns(&mut self, up: bool, tcp: bool, m: DnsMessage) {
         if let Some(events) = self.dns.as_deref_mut() {
             events.push(DnsEvent {
                 flow_ord: self.flow_ord,
@@ -263,7 +264,7 @@ impl AppSink<'_> {
                 tcp,
                 src: self.src,
                 dst: self.dst,
-                message: m.clone(),
+                message: m,
             });
         }
     }
@@ -367,8 +368,8 @@ impl AppTracker {
         if self.dns_port {
             match parse_message(payload) {
                 Parse::Done(m) => {
-                    sink.dns(dir == 0, false, &m);
                     self.info.dns.get_or_insert_with(DnsInfo::default).add(&m);
+                    sink.dns(dir == 0, false, m);
                 }
                 Parse::NeedMore | Parse::Malformed(_) => sink.anomalies.push(Anomaly::DnsMalformed),
             }
@@ -475,8 +476,8 @@ impl AppTracker {
             Some(Mode::Dns(mut at)) => loop {
                 match parse_tcp_stream(bytes.get(at..).unwrap_or(&[])) {
                     Parse::Done((m, used)) => {
-                        sink.dns(dir == 0, true, &m);
                         self.info.dns.get_or_insert_with(DnsInfo::default).add(&m);
+                        sink.dns(dir == 0, true, m);
                         at += used;
                     }
                     Parse::NeedMore if !full => break Some(Mode::Dns(at)),
@@ -512,11 +513,10 @@ impl AppTracker {
         certs: &mut CertCache,
     ) -> Option<Box<AppInfo>> {
         // A server flight cut by the capture's end: take what is there.
-        if let Some(Side::Reading(stream, Mode::Certificates)) = self
-            .sides
-            .iter()
-            .find(|s| matches!(s, Side::Reading(_, Mode::Certificates)))
-        {
+        for side in &self.sides {
+            let Side::Reading(stream, Mode::Certificates) = side else {
+                continue;
+            };
             if let Parse::Done(chain) = server_certificates(stream.bytes(), true) {
                 if let Some(tls) = self.info.tls.as_mut() {
                     tls.chain_truncated = chain.truncated;

@@ -13,31 +13,15 @@ use arrow::array::{
     ArrayRef, BooleanArray, Int32Array, Int64Array, Int64Builder, ListBuilder, StringArray,
     StringBuilder, TimestampMicrosecondArray,
 };
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
 use super::flows::ColType;
-use super::packets::PacketColumn;
+use super::packets::{pc as c, schema_of, PacketColumn};
 use crate::flow::DnsEvent;
 use crate::proto::cert::Certificate;
 use crate::proto::dns::{rcode_name, type_text};
-
-const fn c(
-    name: &'static str,
-    ty: ColType,
-    nullable: bool,
-    meaning: &'static str,
-    unit: &'static str,
-) -> PacketColumn {
-    PacketColumn {
-        name,
-        ty: Some(ty),
-        nullable,
-        meaning,
-        unit,
-    }
-}
 
 /// The `dns` table's columns, in order.
 pub fn dns_columns() -> Vec<PacketColumn> {
@@ -283,17 +267,6 @@ pub fn cert_columns() -> Vec<PacketColumn> {
             "",
         ),
     ]
-}
-
-fn schema_of(cols: &[PacketColumn]) -> SchemaRef {
-    Arc::new(Schema::new(
-        cols.iter()
-            .map(|c| {
-                let ty = c.ty.map_or(DataType::Binary, ColType::arrow);
-                Field::new(c.name, ty, c.nullable)
-            })
-            .collect::<Vec<_>>(),
-    ))
 }
 
 pub fn dns_schema() -> SchemaRef {

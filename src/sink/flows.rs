@@ -501,13 +501,7 @@ fn app_columns() -> Vec<ColumnSpec> {
             "alpn",
             ColType::ListUtf8,
             "ALPN protocols the client offered, in order",
-            |f, b| match client(f) {
-                Some(c) => {
-                    c.alpn.iter().for_each(|a| b.append_value(a));
-                    true
-                }
-                None => false,
-            },
+            |f, b| str_list(client(f).map(|c| &c.alpn), b),
         ),
         opt_str_col(
             "alpn_selected",
@@ -715,13 +709,7 @@ fn app_columns() -> Vec<ColumnSpec> {
             "dhcp_param_request_list",
             ColType::ListInt32,
             "options the client asked for (option 55, DHCPv6 ORO), in order",
-            |f, b| match dhcp(f) {
-                Some(d) => {
-                    d.parameter_requests.iter().for_each(|&x| b.append_value(i32::from(x)));
-                    true
-                }
-                None => false,
-            },
+            |f, b| u16_list(dhcp(f).map(|d| &d.parameter_requests), b),
         ),
         opt_list_col::<StringBuilder>(
             "dns_answers",

@@ -25,7 +25,7 @@ pub struct PacketColumn {
     pub unit: &'static str,
 }
 
-const fn pc(
+pub(super) const fn pc(
     name: &'static str,
     ty: ColType,
     nullable: bool,
@@ -75,9 +75,13 @@ pub fn packet_columns(raw_bytes: bool) -> Vec<PacketColumn> {
 
 /// The Arrow schema of the packets table.
 pub fn packets_schema(raw_bytes: bool) -> SchemaRef {
+    schema_of(&packet_columns(raw_bytes))
+}
+
+/// The Arrow schema of a table described by `cols`.
+pub(super) fn schema_of(cols: &[PacketColumn]) -> SchemaRef {
     Arc::new(Schema::new(
-        packet_columns(raw_bytes)
-            .iter()
+        cols.iter()
             .map(|c| {
                 let ty = c.ty.map_or(DataType::Binary, ColType::arrow);
                 Field::new(c.name, ty, c.nullable)

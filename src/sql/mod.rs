@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
+use datafusion::common::utils::datafusion_strsim::levenshtein;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -295,28 +296,13 @@ fn closest<'a>(word: &str, names: &[&'a str], n: usize) -> Vec<&'a str> {
     let mut scored: Vec<(usize, &str)> = names
         .iter()
         .filter_map(|&c| {
-            let d = edit_distance(&word, &c.to_lowercase());
+            let d = levenshtein(&word, &c.to_lowercase());
             let prefix = word.len() >= 3 && c.to_lowercase().starts_with(&word);
             (d <= limit || prefix).then_some((if prefix { d.min(limit) } else { d }, c))
         })
         .collect();
     scored.sort();
     scored.into_iter().take(n).map(|(_, c)| c).collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -332,6 +318,5 @@ mod tests {
         assert_eq!(closest("ja5", &names, 5), ["ja3", "ja4"]);
         assert_eq!(closest("app_meen", &names, 5), ["app_mean"]);
         assert!(closest("zzzzzz", &names, 5).is_empty());
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -19,9 +19,7 @@ pub fn corpus(what: &str) -> Option<PathBuf> {
 /// to the corpus, and the TSV text.
 pub fn tshark_exports(corpus: &Path) -> Vec<(PathBuf, String)> {
     let root = corpus.join("expected-tshark");
-    let mut files = Vec::new();
-    walk(&root, &mut files);
-    files
+    files_under(&root, |p| p.extension().is_some_and(|e| e == "tsv"))
         .into_iter()
         .filter_map(|p| {
             let text = std::fs::read_to_string(&p).ok()?;
@@ -31,19 +29,25 @@ pub fn tshark_exports(corpus: &Path) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|e| e == "tsv") {
-            out.push(p);
+/// Files under `dir` (recursively) that `keep` accepts, sorted.
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool + Copy) -> Vec<PathBuf> {
+    fn walk(dir: &Path, keep: impl Fn(&Path) -> bool + Copy, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, keep, out);
+            } else if keep(&p) {
+                out.push(p);
+            }
         }
     }
+    let mut out = Vec::new();
+    walk(dir, keep, &mut out);
+    out
 }
 
 /// One TSV row, by column name ("" for a missing column or cell).
