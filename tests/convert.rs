@@ -106,6 +106,20 @@ fn flow_rows(batches: &[RecordBatch]) -> BTreeMap<String, String> {
     out
 }
 
+/// The `flow_id` column of every batch, in order.
+fn flow_ids(batches: &[RecordBatch]) -> Vec<i64> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("flow_id")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect()
+}
+
 fn write_input(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -254,16 +268,7 @@ fn the_parallel_pipeline_gives_the_rows_of_one_worker() {
             "one file per worker"
         );
         let batches = read_parquet(&out.join("flows"));
-        let ids: std::collections::HashSet<i64> = batches
-            .iter()
-            .flat_map(|b| {
-                b.column_by_name("flow_id")
-                    .unwrap()
-                    .as_primitive::<Int64Type>()
-                    .values()
-                    .to_vec()
-            })
-            .collect();
+        let ids: std::collections::HashSet<i64> = flow_ids(&batches).into_iter().collect();
         assert_eq!(ids.len() as u64, m.flows, "ids unique across workers");
         rows.push(flow_rows(&batches));
     }
@@ -936,4 +941,95 @@ fn app_table_documents_match_the_code() {
             assert!(text.contains(&line), "{doc} lacks: {line}");
         }
     }
+}
+
+#[test]
+fn collect_keeps_in_memory_the_tables_convert_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write_input(
+        dir.path(),
+        "a.pcap",
+        &wa1kpcap::sample::sample_pcap().unwrap(),
+    );
+    let b = write_input(
+        dir.path(),
+        "b.pcap",
+        &wa1kpcap::sample::traffic_pcap(50).unwrap(),
+    );
+    let found = discover(&[a, b]).0;
+    let analyzer = Analyzer::new();
+    for parallel_min_bytes in [0, u64::MAX] {
+        let o = ConvertOptions {
+            packets: true,
+            dns: true,
+            parallel_min_bytes,
+            ..opts()
+        };
+        let out = dir.path().join(format!("ds{parallel_min_bytes}"));
+        let m = convert(&analyzer, &found, &out, &o).unwrap();
+        let c = wa1kpcap::convert::collect(&analyzer, &found, &o).unwrap();
+        assert!(
+            c.flows.1.iter().all(|b| b.schema() == c.flows.0),
+            "every batch has the table's schema"
+        );
+        assert_eq!(
+            flow_rows(&c.flows.1),
+            flow_rows(&read_parquet(&out.join("flows")))
+        );
+        let sorted = |mut v: Vec<i64>| {
+            v.sort();
+            v
+        };
+        let got = flow_ids(&c.flows.1);
+        assert_eq!(
+            sorted(got.clone()),
+            sorted(flow_ids(&read_parquet(&out.join("flows"))))
+        );
+        // flows come grouped by capture, in input order (ids' high bits)
+        assert!(got.windows(2).all(|w| w[0] >> 40 <= w[1] >> 40));
+        let [packets, dns, certs] = &c.row_tables;
+        let rows = |t: &Option<(_, Vec<RecordBatch>)>| {
+            t.as_ref()
+                .map(|(_, b)| b.iter().map(RecordBatch::num_rows).sum::<usize>())
+        };
+        assert_eq!(rows(packets), Some(m.totals.packet_rows as usize));
+        assert_eq!(rows(dns), Some(m.totals.dns_rows as usize));
+        assert_eq!(rows(certs), Some(m.totals.certificate_rows as usize));
+        assert_eq!(c.inputs.len(), 2);
+        assert_eq!(
+            c.inputs.iter().map(|r| r.flows).collect::<Vec<_>>(),
+            m.inputs.iter().map(|r| r.flows).collect::<Vec<_>>()
+        );
+        assert!(c.inputs.iter().all(|r| r.error.is_none()));
+    }
+}
+
+#[test]
+fn a_cancelled_run_commits_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(
+        dir.path(),
+        "traffic.pcap",
+        &wa1kpcap::sample::traffic_pcap(200).unwrap(),
+    );
+    let found = discover(&[input]).0;
+    let progress = std::sync::Arc::new(wa1kpcap::convert::Progress::default());
+    progress
+        .cancel
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let o = ConvertOptions {
+        progress: Some(progress),
+        ..opts()
+    };
+    let out = dir.path().join("ds");
+    let m = convert(&Analyzer::new(), &found, &out, &o).unwrap();
+    assert_eq!(
+        m.inputs[0].error.as_deref(),
+        Some(wa1kpcap::convert::pipeline::CANCELLED)
+    );
+    assert!(files(&out.join("flows"), "parquet").is_empty());
+    // the next run converts it (no done marker was left)
+    let m = convert(&Analyzer::new(), &found, &out, &opts()).unwrap();
+    assert!(!m.inputs[0].skipped && m.inputs[0].error.is_none());
+    assert_eq!(files(&out.join("flows"), "parquet").len(), 1);
 }

@@ -399,36 +399,10 @@ pub fn convert(
         p.set_total(to_run.iter().map(|j| j.bytes).sum(), to_run.len() as u64);
     }
     let ctx = output::OutputCtx::new(out_dir, &opts, &settings);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(std::io::Error::other)?;
-    let (big, small): (Vec<Job>, Vec<Job>) = to_run
-        .into_iter()
-        .partition(|j| j.bytes >= opts.parallel_min_bytes || opts.stitch);
+    let results = run_jobs(analyzer, &ctx, &opts, to_run)?;
     let mut totals = RunTotals::default();
-    let mut results: Vec<pipeline::JobResult> = Vec::new();
-    for job in &big {
-        results.push(pipeline::run_job(analyzer, &ctx, &opts, job, opts.threads));
-    }
-    results.extend(pool.install(|| {
-        small
-            .par_iter()
-            .map(|job| pipeline::run_job(analyzer, &ctx, &opts, job, 1))
-            .collect::<Vec<_>>()
-    }));
     for r in results {
-        totals.packets_filtered_expr += r.summary.packets_filtered_expr;
-        totals.packets_non_ip += r.summary.packets_non_ip;
-        totals.fragments += r.summary.fragments;
-        totals.flows_evicted += r.summary.table.flows_evicted;
-        totals.flows_ended_idle += r.summary.table.flows_ended_idle;
-        totals.max_active_flows = totals
-            .max_active_flows
-            .max(r.summary.table.max_active_flows);
-        totals.packet_rows += r.row_counts[output::PACKETS];
-        totals.dns_rows += r.row_counts[output::DNS];
-        totals.certificate_rows += r.row_counts[output::CERTS];
+        totals.add(&r);
         if r.committed {
             let marker = DoneMarker {
                 settings: settings.clone(),
@@ -462,6 +436,113 @@ pub fn convert(
         &serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?,
     )?;
     Ok(manifest)
+}
+
+/// Run the planned jobs: big ones one at a time on all threads, small ones
+/// side by side; a cancelled run skips the jobs not yet started.
+fn run_jobs(
+    analyzer: &Analyzer,
+    ctx: &output::OutputCtx,
+    opts: &ConvertOptions,
+    to_run: Vec<Job>,
+) -> Result<Vec<pipeline::JobResult>, ConvertError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(std::io::Error::other)?;
+    let (big, small): (Vec<Job>, Vec<Job>) = to_run
+        .into_iter()
+        .partition(|j| j.bytes >= opts.parallel_min_bytes || opts.stitch);
+    let mut results: Vec<pipeline::JobResult> = Vec::new();
+    for job in &big {
+        results.push(pipeline::run_job(analyzer, ctx, opts, job, opts.threads));
+    }
+    results.extend(pool.install(|| {
+        small
+            .par_iter()
+            .map(|job| pipeline::run_job(analyzer, ctx, opts, job, 1))
+            .collect::<Vec<_>>()
+    }));
+    Ok(results)
+}
+
+impl RunTotals {
+    fn add(&mut self, r: &pipeline::JobResult) {
+        self.packets_filtered_expr += r.summary.packets_filtered_expr;
+        self.packets_non_ip += r.summary.packets_non_ip;
+        self.fragments += r.summary.fragments;
+        self.flows_evicted += r.summary.table.flows_evicted;
+        self.flows_ended_idle += r.summary.table.flows_ended_idle;
+        self.max_active_flows = self.max_active_flows.max(r.summary.table.max_active_flows);
+        self.packet_rows += r.row_counts[output::PACKETS];
+        self.dns_rows += r.row_counts[output::DNS];
+        self.certificate_rows += r.row_counts[output::CERTS];
+    }
+}
+
+/// Tables kept in memory by [`collect`]: `flows` and, as asked for, the
+/// row tables, with exactly the schemas of a dataset's files (partitioning
+/// `none`).
+pub struct Collected {
+    pub flows: (
+        arrow::datatypes::SchemaRef,
+        Vec<arrow::record_batch::RecordBatch>,
+    ),
+    /// `packets`, `dns`, `tls_certificates` ([`output::ROW_TABLES`]), each
+    /// `None` unless asked for.
+    pub row_tables: [Option<(
+        arrow::datatypes::SchemaRef,
+        Vec<arrow::record_batch::RecordBatch>,
+    )>; 3],
+    /// Every input, in input order, as a manifest would list it.
+    pub inputs: Vec<InputReport>,
+    pub totals: RunTotals,
+    /// The runs' summaries merged (packets read, filtered, anomalies …).
+    pub summary: crate::analyzer::RunSummary,
+}
+
+/// As [`convert`], but the tables stay in memory (no directory, no
+/// manifest, no resume): what the Python package's `read_flows` and
+/// `analyze_file` return. Flow ids are the ones `convert` would write.
+pub fn collect(
+    analyzer: &Analyzer,
+    inputs: &[Input],
+    opts: &ConvertOptions,
+) -> Result<Collected, ConvertError> {
+    let mut opts = opts.clone();
+    opts.threads = opts.threads.max(1);
+    opts.raw_bytes &= opts.packets;
+    opts.partition_by = PartitionBy::None;
+    let settings = settings_json(analyzer, &opts);
+    let jobs = plan(inputs, &HashMap::new(), opts.stitch);
+    if let Some(p) = &opts.progress {
+        p.set_total(jobs.iter().map(|j| j.bytes).sum(), jobs.len() as u64);
+    }
+    let mut ctx = output::OutputCtx::new(Path::new(""), &opts, &settings);
+    ctx.in_memory = true;
+    let mut results = run_jobs(analyzer, &ctx, &opts, jobs)?;
+    results.sort_by_key(|r| r.index);
+    let mut out = Collected {
+        flows: (ctx.flows_schema.clone(), Vec::new()),
+        row_tables: [0, 1, 2]
+            .map(|t| ctx.tables[t].then(|| (ctx.row_schemas[t].clone(), Vec::new()))),
+        inputs: Vec::new(),
+        totals: RunTotals::default(),
+        summary: Default::default(),
+    };
+    for r in results {
+        out.totals.add(&r);
+        out.summary.merge(&r.summary);
+        let [flows, rows @ ..] = r.batches;
+        out.flows.1.extend(flows);
+        for (t, b) in out.row_tables.iter_mut().zip(rows) {
+            if let Some((_, all)) = t {
+                all.extend(b);
+            }
+        }
+        out.inputs.extend(r.reports);
+    }
+    Ok(out)
 }
 
 fn marker_path(out_dir: &Path, index: u32) -> PathBuf {

@@ -98,6 +98,8 @@ pub struct OutputCtx {
     flows_file_schema: SchemaRef,
     row_file_schemas: [SchemaRef; 3],
     settings: String,
+    /// Batches are kept in memory ([`super::collect`]) instead of written.
+    pub in_memory: bool,
 }
 
 impl OutputCtx {
@@ -117,6 +119,7 @@ impl OutputCtx {
             row_schemas: rows,
             columns,
             settings: settings.to_string(),
+            in_memory: false,
         }
     }
 
@@ -249,6 +252,9 @@ pub struct WorkerOutput<'c> {
     rows: [Table<Rows>; 3],
     next_file: u32,
     staged: Vec<Staged>,
+    /// In memory mode: the batches of `flows` and of each of the
+    /// [`ROW_TABLES`], in the order they were finished.
+    batches: [Vec<RecordBatch>; 4],
     pub error: Option<String>,
     /// Flows written, by input.
     pub flows_per_input: Vec<u64>,
@@ -274,6 +280,7 @@ impl<'c> WorkerOutput<'c> {
             rows: [Table::new(), Table::new(), Table::new()],
             next_file: 0,
             staged: Vec::new(),
+            batches: Default::default(),
             error: None,
             flows_per_input: vec![0; n],
             row_counts: [0; 3],
@@ -452,6 +459,17 @@ impl<'c> WorkerOutput<'c> {
         if self.error.is_some() {
             return file;
         }
+        if self.ctx.in_memory {
+            let slot = ROW_TABLES
+                .iter()
+                .position(|t| *t == table)
+                .map_or(0, |i| i + 1);
+            match batch {
+                Ok(b) => self.batches[slot].push(b),
+                Err(e) => self.error = Some(e.to_string()),
+            }
+            return None;
+        }
         let result = (|| -> Result<TableFile, WriteError> {
             let batch = self.ctx.file_batch(batch?);
             let mut f = match file {
@@ -553,6 +571,7 @@ impl<'c> WorkerOutput<'c> {
         }
         WorkerDone {
             staged: std::mem::take(&mut self.staged),
+            batches: std::mem::take(&mut self.batches),
             error: self.error.take(),
             flows_per_input: std::mem::take(&mut self.flows_per_input),
             row_counts: self.row_counts,
@@ -563,6 +582,8 @@ impl<'c> WorkerOutput<'c> {
 /// What a worker's output left: staged files and counts.
 pub struct WorkerDone {
     pub staged: Vec<Staged>,
+    /// In memory mode: `flows` and then the [`ROW_TABLES`]' batches.
+    pub batches: [Vec<RecordBatch>; 4],
     pub error: Option<String>,
     pub flows_per_input: Vec<u64>,
     /// Rows written to each of the [`ROW_TABLES`].

@@ -40,6 +40,9 @@ pub struct Progress {
     pub bytes_total: AtomicU64,
     pub jobs_total: AtomicU64,
     pub finished: AtomicBool,
+    /// Set by whoever watches the run (Ctrl-C in Python): readers stop at
+    /// their next progress report, and the inputs report `cancelled`.
+    pub cancel: AtomicBool,
 }
 
 impl Progress {
@@ -52,7 +55,14 @@ impl Progress {
         self.bytes_done.fetch_add(bytes, Ordering::Relaxed);
         self.packets_done.fetch_add(packets, Ordering::Relaxed);
     }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
 }
+
+/// The error of an input whose reading was cancelled.
+pub const CANCELLED: &str = "cancelled";
 
 /// The outcome of one job.
 pub(crate) struct JobResult {
@@ -63,6 +73,8 @@ pub(crate) struct JobResult {
     pub committed: bool,
     /// Rows written to each of the row tables (`output::ROW_TABLES`).
     pub row_counts: [u64; 3],
+    /// In memory mode: `flows` and the row tables' batches.
+    pub batches: [Vec<arrow::record_batch::RecordBatch>; 4],
 }
 
 /// A batch of one input's packets for one worker.
@@ -193,6 +205,19 @@ pub(crate) fn run_job(
             }
         })
         .collect();
+    if opts.progress.as_deref().is_some_and(Progress::cancelled) {
+        for r in &mut reports {
+            r.error = Some(CANCELLED.into());
+        }
+        return JobResult {
+            index: job.index,
+            reports,
+            summary: RunSummary::default(),
+            committed: false,
+            row_counts: [0; 3],
+            batches: Default::default(),
+        };
+    }
     let captures: Vec<String> = job.inputs.iter().map(|i| i.rel.clone()).collect();
     let mut opened: Vec<Option<Capture>> = Vec::with_capacity(job.inputs.len());
     for (i, input) in job.inputs.iter().enumerate() {
@@ -247,7 +272,11 @@ pub(crate) fn run_job(
     let mut staged = Vec::new();
     let mut write_error = None;
     let mut row_counts = [0u64; 3];
+    let mut batches: [Vec<arrow::record_batch::RecordBatch>; 4] = Default::default();
     for r in results {
+        for (all, b) in batches.iter_mut().zip(r.done.batches) {
+            all.extend(b);
+        }
         summary.merge(&r.summary);
         for (i, n) in r.done.flows_per_input.iter().enumerate() {
             reports[i].flows += n;
@@ -265,7 +294,11 @@ pub(crate) fn run_job(
     }
     // A job is committed only when every input opened and every file was
     // written: its files then appear together.
-    let opened_all = opened.iter().all(Option::is_some);
+    // A cancelled job is never committed: a resumed run redoes it.
+    let opened_all = opened.iter().all(Option::is_some)
+        && !reports
+            .iter()
+            .any(|r| r.error.as_deref() == Some(CANCELLED));
     let mut committed = false;
     if let Some(e) = write_error {
         for r in &mut reports {
@@ -303,6 +336,7 @@ pub(crate) fn run_job(
         summary,
         committed,
         row_counts,
+        batches,
     }
 }
 
@@ -328,6 +362,10 @@ fn read_inline(
                     p.add((pos - reported) as u64, packets - last);
                     reported = pos;
                     last = packets;
+                    if p.cancelled() {
+                        cap.release(released, bytes.len());
+                        return (packets, Some(CANCELLED.into()));
+                    }
                 }
                 if pos - released >= RELEASE_EVERY {
                     cap.release(released, pos);
@@ -343,16 +381,22 @@ fn read_inline(
         return (packets, error);
     }
     let mut packets = 0u64;
+    let mut cancelled = false;
     let outcome = cap.for_each_packet(|raw| {
+        if cancelled {
+            return;
+        }
         w.packet(raw);
         packets += 1;
         if packets & 4095 == 0 {
             if let Some(p) = progress {
                 p.add(0, 4096);
+                cancelled = p.cancelled();
             }
         }
     });
     match outcome {
+        _ if cancelled => (packets, Some(CANCELLED.into())),
         Ok(o) => (o.packets, o.error.map(|e| e.to_string())),
         Err(e) => (packets, Some(e.to_string())),
     }
@@ -478,6 +522,12 @@ impl<'a> Reader<'a> {
                     p.add((pos - reported) as u64, packets - last);
                     reported = pos;
                     last = packets;
+                    if p.cancelled() {
+                        for w in 0..self.txs.len() {
+                            self.send(w, i);
+                        }
+                        return (packets, Some(CANCELLED.into()));
+                    }
                 }
                 if pos - checked >= RELEASE_EVERY {
                     checked = pos;
