@@ -428,8 +428,13 @@ pub fn path_arg_or_sample() -> io::Result<std::path::PathBuf> {
 
 /// The sample as pcap bytes (Ethernet, µs).
 pub fn sample_pcap() -> io::Result<Vec<u8>> {
+    pcap_of(sample_frames()?)
+}
+
+/// Frames (timestamp, bytes) as an Ethernet µs pcap.
+fn pcap_of(frames: impl IntoIterator<Item = (i64, Vec<u8>)>) -> io::Result<Vec<u8>> {
     let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535)?;
-    for (ts, f) in sample_frames()? {
+    for (ts, f) in frames {
         w.write(ts, &f, f.len() as u32)?;
     }
     Ok(w.into_inner())
@@ -475,11 +480,57 @@ pub fn traffic_frames_spaced(sessions: usize, spacing_ns: i64) -> io::Result<Vec
 
 /// [`traffic_frames`] as pcap bytes (Ethernet, µs).
 pub fn traffic_pcap(sessions: usize) -> io::Result<Vec<u8>> {
-    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535)?;
-    for (ts, f) in traffic_frames(sessions)? {
-        w.write(ts, &f, f.len() as u32)?;
+    pcap_of(traffic_frames(sessions)?)
+}
+
+/// A TLS 1.2 Certificate handshake record carrying `ders` (RFC 5246
+/// §7.4.2), followed in the same record by ServerHelloDone.
+pub fn tls_certificate_record(ders: &[&[u8]]) -> Vec<u8> {
+    let u24 = |n: usize| (n as u32).to_be_bytes()[1..].to_vec();
+    let mut list = Vec::new();
+    for d in ders {
+        list.extend(u24(d.len()));
+        list.extend_from_slice(d);
     }
-    Ok(w.into_inner())
+    let mut body = u24(list.len());
+    body.extend(list);
+    let mut rec = handshake_record(11, &body);
+    // ServerHelloDone (type 14, empty) in the same record.
+    rec.extend_from_slice(&[14, 0, 0, 0]);
+    let len = (rec.len() - 5) as u16;
+    rec[3..5].copy_from_slice(&len.to_be_bytes());
+    rec
+}
+
+/// One TLS 1.2 session (handshake, hellos, the server's `ders` chain,
+/// teardown) as pcap bytes: the fixture for certificate columns.
+pub fn tls_certificate_pcap(sni: &str, ders: &[&[u8]]) -> io::Result<Vec<u8>> {
+    let mut tls = Tcp {
+        client: [192, 168, 7, 10],
+        server: [198, 51, 100, 7],
+        cport: 51000,
+        sport: 443,
+        cseq: 100,
+        sseq: 900,
+    };
+    let mut server_flight = tls_server_hello(0xc02f);
+    server_flight.extend(tls_certificate_record(ders));
+    let frames = [
+        tls.segment(Dir::Up, "S", &[])?,
+        tls.segment(Dir::Down, "SA", &[])?,
+        tls.segment(Dir::Up, "A", &[])?,
+        tls.segment(Dir::Up, "PA", &tls_client_hello(sni, &["http/1.1"]))?,
+        tls.segment(Dir::Down, "PA", &server_flight)?,
+        tls.segment(Dir::Up, "FA", &[])?,
+        tls.segment(Dir::Down, "FA", &[])?,
+        tls.segment(Dir::Up, "A", &[])?,
+    ];
+    pcap_of(
+        frames
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (SAMPLE_START_NS + i as i64 * 10_000_000, f)),
+    )
 }
 
 /// RFC 1071 checksum of an IPv4 header whose checksum field is zero.
