@@ -38,6 +38,8 @@ def test_readers_take_the_table(captures):
     assert pl.from_arrow(t)["pkt_mean"].to_list() == t.column("pkt_mean").to_pylist()
     df = t.to_pandas()
     assert isinstance(df, pd.DataFrame) and len(df) == n
+    if hasattr(pd.DataFrame, "from_arrow"):  # pandas ≥ 3: the C stream interface
+        assert len(pd.DataFrame.from_arrow(t)) == n
     assert df["sni"].dropna().tolist() == [s for s in t.column("sni").to_pylist() if s is not None]
 
 

@@ -112,6 +112,11 @@ def test_to_dataframe_columns_are_the_references_and_values_the_engines(captures
     assert df["feature.iats.max"].fillna(-1).tolist() == [
         v if n >= 2 else -1 for v, n in zip(want.column("iat_max").to_pylist(), want.column("packet_count").to_pylist())]
     assert df["key"].tolist() == [str(f.key) for f in flows]
+    # the vectorised columns equal the per-flow ones
+    assert df["ext_protocol"].tolist() == [f.ext_protocol for f in flows]
+    for name in ("tls", "http", "dns"):
+        if name in df.columns:
+            assert [x if isinstance(x, dict) else None for x in df[name]] == [f.to_dict().get(name) for f in flows]
     assert [a.tolist() for a in df["feature.packet_lengths"]] == want.column("packet_lengths").to_pylist()
     # tcp_window statistics from the sequences, as the reference computes them
     for i, w in enumerate(want.column("tcp_window_sizes").to_pylist()):

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _native
+from ._arrow import arrow_table, numpy
 from .errors import CaptureError
 from .features import BaseIncrementalFeature, run_features
 from .filter import DEFAULT_FILTER, compile_filter
@@ -145,11 +146,11 @@ class Wa1kPcap:
         keep = np.ones(flows.num_rows, dtype=bool)
         mask = self._filter.flow_mask(flows)
         if mask is not None:
-            keep &= pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+            keep &= numpy(pc.fill_null(mask, False))
         if self.min_packets > 1:
-            keep &= flows.column("packet_count").to_numpy() >= self.min_packets
-        start = pc.cast(flows.column("start_time"), pa.int64()).to_numpy()
-        order = np.lexsort((flows.column("flow_id").to_numpy(), start))
+            keep &= numpy(flows.column("packet_count")) >= self.min_packets
+        start = numpy(pc.cast(flows.column("start_time"), pa.int64()))
+        order = np.lexsort((numpy(flows.column("flow_id")), start))
         rows = order[keep[order]]
         table = FlowTable(flows, packets)
         if self._custom_features:
@@ -175,7 +176,7 @@ class Wa1kPcap:
             raise FileNotFoundError(2, "No such file", str(path))
         run = self._run([path])
         tables, report = run["tables"], run["report"]
-        flows = self._flows(pa.table(tables["flows"]), _maybe(tables["packets"]))
+        flows = self._flows(arrow_table(tables["flows"]), _maybe(tables["packets"]))
         self._account(report, len(flows), 1)
         error = report["inputs"][0].get("error") if report["inputs"] else None
         if error:
@@ -197,10 +198,10 @@ class Wa1kPcap:
             return {}
         run = self._run(files)
         tables, report = run["tables"], run["report"]
-        flows_all = pa.table(tables["flows"])
+        flows_all = arrow_table(tables["flows"])
         packets_all = _maybe(tables["packets"])
         # Job i is input i here, and flow ids carry it in their high bits.
-        job = pc.shift_right(flows_all.column("flow_id"), 40).to_numpy() if flows_all.num_rows else np.zeros(0, np.int64)
+        job = numpy(pc.shift_right(flows_all.column("flow_id"), 40))
         out: dict[str, list[Flow]] = {}
         total = 0
         for i, (path, rep) in enumerate(zip(files, report["inputs"])):
@@ -234,4 +235,4 @@ def _empty_stats() -> dict:
 
 
 def _maybe(t) -> Optional[pa.Table]:
-    return None if t is None else pa.table(t)
+    return None if t is None else arrow_table(t)

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Optional, Union
 import pyarrow as pa
 
 from . import _native
+from ._arrow import arrow_table
 from .errors import CaptureError
 from .filter import compile_filter
 from .progress import progress_callback
@@ -71,7 +72,7 @@ def read_tables(inputs, tables=("flows",), errors: str = "raise", **options) -> 
     opts.update(packets="packets" in tables, dns="dns" in tables, certificates="tls_certificates" in tables)
     raw = _native.analyze(_paths(inputs), opts, cb)
     report = json.loads(raw.pop("report"))
-    out = {name: pa.table(raw[name]) for name in tables}
+    out = {name: arrow_table(raw[name]) for name in tables}
     bad = [r for r in report["inputs"] if r.get("error")]
     if bad and errors == "warn":
         import warnings

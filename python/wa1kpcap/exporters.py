@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrow import numpy
 from .flow import EXTRA_STAT_KEYS, PROTOCOL_NAMES, SEQUENCES, STAT_FAMILIES, STAT_KEYS, Flow, FlowTable
 
 # The reference's stats dict order and names.
@@ -62,12 +63,17 @@ def _rows(t: FlowTable, rows: np.ndarray) -> pa.Table:
 def segment_stats(values: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
     """Per list row: the statistics of ``schemas/flow.md`` over the absolute
     values, and over the up (> 0) and down (< 0) values, for all rows at
-    once. Empty sets give 0 (the caller masks rows the reference leaves
-    out)."""
-    v = np.asarray(values, dtype=np.float64)
+    once (values grouped by row, so every reduction is a ``reduceat`` or a
+    ``bincount``). Empty sets give 0 (the caller masks rows the reference
+    leaves out)."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    v = np.asarray(values)[offsets[0]:offsets[-1]] if len(offsets) else np.zeros(0)
+    offsets = offsets - (offsets[0] if len(offsets) else 0)
+    integral = v.dtype.kind in "iu"
+    v = v.astype(np.float64)
     a = np.abs(v)
-    n_rows = len(offsets) - 1
-    counts = np.diff(offsets).astype(np.int64)
+    n_rows = max(len(offsets) - 1, 0)
+    counts = np.diff(offsets)
     seg = np.repeat(np.arange(n_rows), counts)
     out: dict[str, np.ndarray] = {}
 
@@ -75,17 +81,18 @@ def segment_stats(values: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarr
         s_idx = seg if mask is None else seg[mask]
         x = a if mask is None else a[mask]
         k = np.bincount(s_idx, minlength=n_rows)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            total = np.bincount(s_idx, weights=x, minlength=n_rows)
-            mean = np.where(k > 0, total / np.maximum(k, 1), 0.0)
-            d = x - mean[s_idx]
-            m2 = np.bincount(s_idx, weights=d * d, minlength=n_rows) / np.maximum(k, 1)
-        mn = np.full(n_rows, np.inf)
-        mx = np.full(n_rows, -np.inf)
-        np.minimum.at(mn, s_idx, x)
-        np.maximum.at(mx, s_idx, x)
-        mn[k == 0] = 0.0
-        mx[k == 0] = 0.0
+        div = np.maximum(k, 1)
+        total = np.bincount(s_idx, weights=x, minlength=n_rows)
+        mean = total / div
+        d = x - mean[s_idx]
+        m2 = np.bincount(s_idx, weights=d * d, minlength=n_rows) / div
+        ok = k > 0
+        starts = np.cumsum(k) - k
+        mn = np.zeros(n_rows)
+        mx = np.zeros(n_rows)
+        if ok.any():
+            mn[ok] = np.minimum.reduceat(x, starts[ok])
+            mx[ok] = np.maximum.reduceat(x, starts[ok])
         out[prefix + "count"] = k
         out[prefix + "sum"] = total
         out[prefix + "mean"] = mean
@@ -95,20 +102,20 @@ def segment_stats(values: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarr
         out[prefix + "max"] = mx
         out[prefix + "range"] = mx - mn
         if full:
-            m3 = np.bincount(s_idx, weights=d ** 3, minlength=n_rows) / np.maximum(k, 1)
-            m4 = np.bincount(s_idx, weights=d ** 4, minlength=n_rows) / np.maximum(k, 1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[prefix + "skew"] = np.where(m2 > 0, m3 / np.where(m2 > 0, m2, 1.0) ** 1.5, 0.0)
-                out[prefix + "kurt"] = np.where(m2 > 0, m4 / np.where(m2 > 0, m2, 1.0) ** 2 - 3.0, 0.0)
-                out[prefix + "cv"] = np.where(mean != 0, np.sqrt(m2) / np.where(mean != 0, mean, 1.0), 0.0)
-            order = np.lexsort((x, s_idx))
-            sx = x[order]
-            starts = np.concatenate([[0], np.cumsum(k)[:-1]]) if n_rows else np.zeros(0, np.int64)
-            ok = k > 0
+            m3 = np.bincount(s_idx, weights=d ** 3, minlength=n_rows) / div
+            m4 = np.bincount(s_idx, weights=d ** 4, minlength=n_rows) / div
+            pos = m2 > 0
+            safe = np.where(pos, m2, 1.0)
+            out[prefix + "skew"] = np.where(pos, m3 / safe ** 1.5, 0.0)
+            out[prefix + "kurt"] = np.where(pos, m4 / safe ** 2 - 3.0, 0.0)
+            out[prefix + "cv"] = np.where(mean != 0, np.sqrt(m2) / np.where(mean != 0, mean, 1.0), 0.0)
+            if integral and (len(x) == 0 or x.max() < 2 ** 31):
+                # one sort of (row, value) packed in an int64: no lexsort
+                sx = (np.sort((s_idx.astype(np.int64) << 32) | x.astype(np.int64)) & 0xFFFFFFFF).astype(np.float64)
+            else:
+                sx = x[np.lexsort((x, s_idx))]
             med = np.zeros(n_rows)
-            lo = starts[ok] + (k[ok] - 1) // 2
-            hi = starts[ok] + k[ok] // 2
-            med[ok] = (sx[lo] + sx[hi]) / 2.0
+            med[ok] = (sx[starts[ok] + (k[ok] - 1) // 2] + sx[starts[ok] + k[ok] // 2]) / 2.0
             out[prefix + "median"] = med
 
     moments(None, "", True)
@@ -121,7 +128,7 @@ def _list_parts(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if isinstance(arr, pa.ChunkedArray):
         arr = pa.array([], col.type)
-    return arr.values.to_numpy(zero_copy_only=False), np.asarray(arr.offsets)
+    return numpy(arr.values), numpy(arr.offsets)
 
 
 def _protocol_names(proto: np.ndarray) -> np.ndarray:
@@ -130,71 +137,84 @@ def _protocol_names(proto: np.ndarray) -> np.ndarray:
     return names[inv] if len(proto) else np.array([], dtype=object)
 
 
-def _ext_protocol(t: pa.Table, names: np.ndarray) -> list:
-    v6 = pc.match_substring(t.column("src_ip"), ":").to_numpy(zero_copy_only=False)
-    app = pc.fill_null(t.column("app_protocol"), "").to_numpy(zero_copy_only=False)
-    has_dns = pc.is_valid(t.column("dns_query")).to_numpy(zero_copy_only=False)
-    alpn = pc.fill_null(pc.binary_join(t.column("alpn"), "\x00"), "")
-    low = pc.utf8_lower(alpn)
-    https = pc.or_(pc.match_substring_regex(low, r"(^|\x00)(h2|http)(\x00|$)"),
-                   pc.match_substring_regex(low, r"(^|\x00)http/")).to_numpy(zero_copy_only=False)
-    proto = t.column("protocol").to_numpy()
-    known = np.isin(proto, list(PROTOCOL_NAMES))
-    combos: dict[tuple, list] = {}
-    out = []
-    for key in zip(v6, known, names, app, https, has_dns):
-        stack = combos.get(key)
-        if stack is None:
-            is6, kn, name, a, h, d = key
-            stack = ["IPv6" if is6 else "IPv4"] + ([name] if kn else [])
-            if a == "tls":
-                stack += ["TLS"] + (["HTTPS"] if h else [])
-            if a == "dns" or d:
-                stack.append("DNS")
-            if a == "quic":
-                stack.append("QUIC")
-            if a == "http":
-                stack.append("HTTP")
-            combos[key] = stack
-        out.append(list(stack))
-    return out
+def _bools(arr) -> np.ndarray:
+    return numpy(pc.fill_null(arr, False))
+
+
+def _ext_protocol(t: pa.Table) -> list:
+    """``ext_protocol`` per row: the stack is a function of a few flags, so
+    it is built once per distinct combination."""
+    app = pc.fill_null(t.column("app_protocol"), "")
+    low = pc.utf8_lower(pc.fill_null(pc.binary_join(t.column("alpn"), "\x00"), ""))
+    https = pc.match_substring_regex(low, r"(^|\x00)(h2|http(/[^\x00]*)?)(\x00|$)")
+    proto = numpy(t.column("protocol")).astype(np.int64)
+    flags = (_bools(pc.match_substring(t.column("src_ip"), ":")).astype(np.int64)
+             | _bools(pc.equal(app, "tls")) << 1 | _bools(https) << 2
+             | (_bools(pc.equal(app, "dns")) | _bools(pc.is_valid(t.column("dns_query")))) << 3
+             | _bools(pc.equal(app, "quic")) << 4 | _bools(pc.equal(app, "http")) << 5)
+    codes, inverse = np.unique(proto << 8 | flags, return_inverse=True)
+    stacks = []
+    for code in codes.tolist():
+        p, f = code >> 8, code & 0xFF
+        stack = ["IPv6" if f & 1 else "IPv4"] + ([PROTOCOL_NAMES[p]] if p in PROTOCOL_NAMES else [])
+        if f & 2:
+            stack += ["TLS"] + (["HTTPS"] if f & 4 else [])
+        if f & 8:
+            stack.append("DNS")
+        if f & 16:
+            stack.append("QUIC")
+        if f & 32:
+            stack.append("HTTP")
+        stacks.append(stack)
+    return [list(stacks[j]) for j in inverse.reshape(-1).tolist()]
 
 
 def _protocol_dicts(t: pa.Table) -> dict[str, list]:
     """The reference's ``tls``/``http``/``dns`` dict columns (None where a
-    flow has no such protocol); only columns some flow fills."""
-    app = t.column("app_protocol").to_pylist()
+    flow has no such protocol); only columns some flow fills. Python
+    objects are built for those rows only."""
+    n = t.num_rows
     out: dict[str, list] = {}
-    if "tls" in app:
-        ver, sni = t.column("tls_version").to_pylist(), t.column("sni").to_pylist()
-        subj, iss = t.column("cert_subject").to_pylist(), t.column("cert_issuer").to_pylist()
-        col = []
-        for i, a in enumerate(app):
-            if a != "tls":
-                col.append(None)
-                continue
-            d: dict[str, Any] = {"version": ver[i]}
-            if sni[i]:
-                d["sni"] = sni[i]
-            if subj[i] is not None:
-                d["cert_subject"], d["cert_issuer"] = subj[i], iss[i]
-            col.append(d)
+
+    def rows_where(mask) -> list[int]:
+        return np.flatnonzero(_bools(mask)).tolist()
+
+    def values(rows: list[int], *names: str) -> list[list]:
+        sub = t.select(list(names)).take(pa.array(rows, pa.int64()))
+        return [sub.column(c).to_pylist() for c in names]
+
+    tls = rows_where(pc.equal(t.column("app_protocol"), "tls"))
+    if tls:
+        ver, sni, subj, iss = values(tls, "tls_version", "sni", "cert_subject", "cert_issuer")
+        col: list = [None] * n
+        for j, i in enumerate(tls):
+            d: dict[str, Any] = {"version": ver[j]}
+            if sni[j]:
+                d["sni"] = sni[j]
+            if subj[j] is not None:
+                d["cert_subject"], d["cert_issuer"] = subj[j], iss[j]
+            col[i] = d
         out["tls"] = col
-    m, s = t.column("http_method").to_pylist(), t.column("http_status").to_pylist()
-    if any(x is not None for x in m) or any(x is not None for x in s):
-        host, ua = t.column("http_host").to_pylist(), t.column("http_user_agent").to_pylist()
-        out["http"] = [None if m[i] is None and s[i] is None else {"host": host[i], "user_agent": ua[i]}
-                       for i in range(len(m))]
-    q, r = t.column("dns_query").to_pylist(), t.column("dns_rcode").to_pylist()
-    if any(x is not None for x in q) or any(x is not None for x in r):
-        qs = t.column("dns_queries").to_pylist()
-        out["dns"] = [None if q[i] is None and r[i] is None else {"queries": qs[i] or []} for i in range(len(q))]
+    http = rows_where(pc.or_(pc.is_valid(t.column("http_method")), pc.is_valid(t.column("http_status"))))
+    if http:
+        host, ua = values(http, "http_host", "http_user_agent")
+        col = [None] * n
+        for j, i in enumerate(http):
+            col[i] = {"host": host[j], "user_agent": ua[j]}
+        out["http"] = col
+    dns = rows_where(pc.or_(pc.is_valid(t.column("dns_query")), pc.is_valid(t.column("dns_rcode"))))
+    if dns:
+        (qs,) = values(dns, "dns_queries")
+        col = [None] * n
+        for j, i in enumerate(dns):
+            col[i] = {"queries": qs[j] or []}
+        out["dns"] = col
     return out
 
 
 def _frame_table(t: pa.Table) -> dict[str, Any]:
     """The reference-shaped columns of one flows table, in order."""
-    proto = t.column("protocol").to_numpy()
+    proto = numpy(t.column("protocol"))
     names = _protocol_names(proto)
     cols: dict[str, Any] = {}
     key = pc.binary_join_element_wise(
@@ -205,14 +225,14 @@ def _frame_table(t: pa.Table) -> dict[str, Any]:
     for c in ("src_ip", "dst_ip", "src_port", "dst_port"):
         cols[c] = t.column(c)
     for c in ("start_time", "end_time"):
-        cols[c] = pc.cast(t.column(c), pa.int64()).to_numpy() / 1e6
+        cols[c] = numpy(pc.cast(t.column(c), pa.int64())) / 1e6
     for c in ("duration", "packet_count", "byte_count", "up_packet_count", "up_byte_count", "down_packet_count",
               "down_byte_count"):
         cols[c] = t.column(c)
-    cols["ext_protocol"] = _ext_protocol(t, names)
+    cols["ext_protocol"] = _ext_protocol(t)
     cols.update(_protocol_dicts(t))
 
-    packets = t.column("packet_count").to_numpy()
+    packets = numpy(t.column("packet_count"))
     tcp = proto == 6
     derived: dict[str, dict[str, np.ndarray]] = {}
     for seq, column in (("tcp_flags", "tcp_flags"), ("tcp_window", "tcp_window_sizes")):
@@ -224,17 +244,17 @@ def _frame_table(t: pa.Table) -> dict[str, Any]:
             if seq in derived:
                 raw = derived[seq][stat]
             else:
-                raw = t.column(f"{STAT_FAMILIES[seq]}_{stat}").to_numpy()
-            vals = raw.astype(np.float64) if not stat.endswith("count") else raw
+                raw = numpy(t.column(f"{STAT_FAMILIES[seq]}_{stat}"))
+            vals = raw.astype(np.float64, copy=False) if not stat.endswith("count") else raw
             cols[f"feature.{seq}.{stat}"] = np.where(mask, vals, np.nan) if not mask.all() else vals
     cols["feature.packet_count"] = packets
-    cols["feature.total_bytes"] = t.column("byte_count").to_numpy()
-    up, down = t.column("pkt_up_count").to_numpy(), t.column("pkt_down_count").to_numpy()
-    us, ds = t.column("pkt_up_sum").to_numpy(), t.column("pkt_down_sum").to_numpy()
+    cols["feature.total_bytes"] = numpy(t.column("byte_count"))
+    up, down = numpy(t.column("pkt_up_count")), numpy(t.column("pkt_down_count"))
+    us, ds = numpy(t.column("pkt_up_sum")), numpy(t.column("pkt_down_sum"))
     with np.errstate(invalid="ignore", divide="ignore"):
         cols["feature.up_down_pkt_ratio"] = np.where(down > 0, up / np.maximum(down, 1), 0.0)
         cols["feature.up_down_byte_ratio"] = np.where(ds > 0, us / np.where(ds > 0, ds, 1.0), 0.0)
-    cols["feature.duration"] = np.where(packets >= 2, t.column("iat_sum").to_numpy(), t.column("duration").to_numpy())
+    cols["feature.duration"] = np.where(packets >= 2, numpy(t.column("iat_sum")), numpy(t.column("duration")))
     for seq in SEQUENCES:
         c = t.column(seq)
         if seq in ("tcp_flags", "tcp_window_sizes") and not tcp.all():
@@ -259,7 +279,10 @@ def to_dataframe(flows: Iterable[Flow]):
 
     frames = []
     for t, rows in _groups(flows):
-        cols = _frame_table(_rows(t, rows))
+        # Most of a table: compute on it whole, then reorder the frame
+        # (a numpy take per column) instead of copying every Arrow column.
+        whole = 2 * len(rows) >= t.n
+        cols = _frame_table(t.table if whole else _rows(t, rows))
         # Python-object columns (lists, dicts) go in after the counters.
         objects = {k: v for k, v in cols.items() if isinstance(v, list)}
         table = pa.table({k: (v if isinstance(v, (pa.ChunkedArray, pa.Array)) else pa.array(v))
@@ -269,6 +292,8 @@ def to_dataframe(flows: Iterable[Flow]):
         for k, v in objects.items():
             df.insert(pos, k, pd.Series(v, dtype=object, index=df.index))
             pos += 1
+        if whole and not (len(rows) == t.n and np.array_equal(rows, np.arange(t.n))):
+            df = df.take(rows).reset_index(drop=True)
         frames.append(df)
     if not frames:
         return pd.DataFrame()

@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrow import numpy
+
 # The nine per-packet sequences, as named by the reference and the table.
 SEQUENCES = (
     "packet_lengths",
@@ -62,7 +64,7 @@ RCODES = {"NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP": 4,
 class FlowTable:
     """The shared columns of one call's flows (and packets, if kept)."""
 
-    __slots__ = ("table", "packets", "_scalars", "_lists", "_packet_index", "custom", "n")
+    __slots__ = ("table", "packets", "_scalars", "_lists", "_packet_index", "_packet_cols", "custom", "n")
 
     def __init__(self, table: pa.Table, packets: Optional[pa.Table] = None):
         self.table = table
@@ -71,6 +73,7 @@ class FlowTable:
         self._scalars: dict[str, list] = {}
         self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._packet_index: Optional[dict[int, np.ndarray]] = None
+        self._packet_cols = None
         # name → per-row values of registered custom features
         self.custom: dict[str, list] = {}
 
@@ -85,9 +88,9 @@ class FlowTable:
         if pa.types.is_timestamp(t):
             us = pc.cast(c, pa.int64())
             values = [None if v is None else v / 1e6 for v in us.to_pylist()] if c.null_count else (
-                us.to_numpy() / 1e6).tolist()
+                numpy(us) / 1e6).tolist()
         elif c.null_count == 0 and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
-            values = c.to_numpy().tolist()
+            values = numpy(c).tolist()
         else:
             values = c.to_pylist()
         self._scalars[name] = values
@@ -106,8 +109,8 @@ class FlowTable:
         arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         if isinstance(arr, pa.ChunkedArray):  # zero chunks
             arr = pa.array([], col.type)
-        offsets = np.asarray(arr.offsets)
-        values = arr.values.to_numpy(zero_copy_only=False)
+        offsets = numpy(arr.offsets)
+        values = numpy(arr.values)
         if values.dtype.kind == "i" and values.dtype != np.int64:
             values = values.astype(np.int64)
         self._lists[name] = (values, offsets)
@@ -118,7 +121,7 @@ class FlowTable:
         if self.packets is None:
             return np.empty(0, np.int64)
         if self._packet_index is None:
-            ids = self.packets.column("flow_id").to_numpy()
+            ids = numpy(self.packets.column("flow_id"))
             order = np.argsort(ids, kind="stable")
             sorted_ids = ids[order]
             starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(ids) else []
@@ -489,12 +492,14 @@ class Flow:
     # -- packets (verbose_mode) and custom features
     @property
     def packets(self) -> list:
-        from .packet import ParsedPacket
+        from .packet import PacketColumns, ParsedPacket
 
         t = self._t
         if t.packets is None:
             return []
-        return [ParsedPacket(t.packets, int(r), self._i) for r in t.packet_rows(self.flow_id)]
+        if t._packet_cols is None:
+            t._packet_cols = PacketColumns(t.packets)
+        return [ParsedPacket(t._packet_cols, r, self._i) for r in t.packet_rows(self.flow_id).tolist()]
 
     def packets_forward(self) -> list:
         return [p for p in self.packets if p.is_client_to_server]

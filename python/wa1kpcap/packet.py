@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 class TCPInfo:
@@ -26,20 +27,41 @@ class TCPInfo:
         return f"TCPInfo(flags={self.flags}, window={self.window}, seq={self.seq}, ack={self.ack})"
 
 
+class PacketColumns:
+    """The packets table's columns as Python lists, made on first use and
+    shared by every packet of the call (as ``FlowTable.col`` does for
+    flows): a packet field is then a list index."""
+
+    __slots__ = ("table", "_cols")
+
+    def __init__(self, table: pa.Table):
+        self.table = table
+        self._cols: dict[str, list] = {}
+
+    def col(self, name: str) -> list:
+        c = self._cols.get(name)
+        if c is None:
+            column = self.table.column(name)
+            if pa.types.is_timestamp(column.type):
+                column = pc.divide(pc.cast(column, pa.int64()).cast(pa.float64()), 1e6)
+            c = self._cols[name] = column.to_pylist()
+        return c
+
+
 class ParsedPacket:
     """One counted packet of a flow."""
 
     __slots__ = ("_p", "_r", "flow_index")
 
-    def __init__(self, packets: pa.Table, row: int, flow_index: int):
+    def __init__(self, packets: PacketColumns, row: int, flow_index: int):
         self._p, self._r, self.flow_index = packets, row, flow_index
 
     def _v(self, column: str):
-        return self._p.column(column)[self._r].as_py()
+        return self._p.col(column)[self._r]
 
     @property
     def timestamp(self) -> float:
-        return self._p.column("timestamp").cast(pa.int64())[self._r].as_py() / 1e6
+        return self._v("timestamp")
 
     caplen = property(lambda self: self._v("caplen"))
     wirelen = property(lambda self: self._v("wirelen"))
@@ -61,7 +83,7 @@ class ParsedPacket:
     @property
     def raw_data(self) -> bytes:
         """The captured frame (``save_raw_bytes=True``), else ``b''``."""
-        if "raw_bytes" not in self._p.column_names:
+        if "raw_bytes" not in self._p.table.column_names:
             return b""
         return self._v("raw_bytes")
 

@@ -60,6 +60,9 @@ impl Rows {
 
 /// Flows per record batch handed to a file.
 const FLOW_BATCH_ROWS: usize = 1024;
+/// … and per batch kept in memory: fewer, larger chunks make the columns
+/// cheaper to read whole (numpy, pandas) on the Python side.
+const MEMORY_FLOW_BATCH_ROWS: usize = 16 * 1024;
 /// Packets per record batch handed to a file.
 const PACKET_BATCH_ROWS: usize = 16 * 1024;
 /// Flows per Parquet row group (unless `ROW_GROUP_BYTES` comes first).
@@ -337,11 +340,14 @@ impl<'c> WorkerOutput<'c> {
                 self.close_flows(&old);
             }
         }
-        let part = self
-            .flows
-            .part(&dir, || Vec::with_capacity(FLOW_BATCH_ROWS));
+        let rows = if self.ctx.in_memory {
+            MEMORY_FLOW_BATCH_ROWS
+        } else {
+            FLOW_BATCH_ROWS
+        };
+        let part = self.flows.part(&dir, || Vec::with_capacity(rows));
         part.pending.push(flow);
-        if part.pending.len() >= FLOW_BATCH_ROWS {
+        if part.pending.len() >= rows {
             self.flush_flows(&dir);
         }
     }
