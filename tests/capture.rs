@@ -111,10 +111,24 @@ fn compressed_captures_are_streamed() {
     let gz = gz.finish().unwrap();
     let zs = zstd::encode_all(&plain[..], 3).unwrap();
     for (bytes, kind) in [(gz, Compression::Gzip), (zs, Compression::Zstd)] {
-        let (got, out) = read_all(bytes);
+        let (got, out) = read_all(bytes.clone());
         assert_eq!(out.compression, kind);
         assert!(out.error.is_none());
         assert_eq!(got, plain_pkts);
+        // a reader that breaks stops there (Ctrl-C): the stream is not read on
+        let mut c = Capture::from_bytes(bytes).unwrap();
+        let mut seen = 0u32;
+        let out = c
+            .try_for_each_packet(|_| {
+                seen += 1;
+                if seen == 3 {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert_eq!((seen, out.packets), (3, 3));
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{Cursor, Read};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use memmap2::Mmap;
@@ -124,6 +125,18 @@ impl Capture {
     where
         F: FnMut(&RawPacket<'_>),
     {
+        self.try_for_each_packet(|p| {
+            f(p);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// As [`Capture::for_each_packet`], stopping when `f` breaks (a
+    /// cancelled run: a compressed stream is not read on to its end).
+    pub fn try_for_each_packet<F>(&mut self, mut f: F) -> Result<ReadOutcome, CaptureError>
+    where
+        F: FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+    {
         let compression = self.compression;
         match &mut self.data {
             Data::Mapped(m) => read_slice(m, compression, &mut f),
@@ -216,11 +229,13 @@ fn read_slice<F>(
     f: &mut F,
 ) -> Result<ReadOutcome, CaptureError>
 where
-    F: FnMut(&RawPacket<'_>),
+    F: FnMut(&RawPacket<'_>) -> ControlFlow<()>,
 {
     let mut it = SlicePackets::new(bytes)?;
     for p in it.by_ref() {
-        f(&p);
+        if f(&p).is_break() {
+            break;
+        }
     }
     Ok(ReadOutcome {
         format: it.parser.format(),
@@ -238,7 +253,7 @@ fn read_stream<F>(
     f: &mut F,
 ) -> Result<ReadOutcome, CaptureError>
 where
-    F: FnMut(&RawPacket<'_>),
+    F: FnMut(&RawPacket<'_>) -> ControlFlow<()>,
 {
     let mut buf = vec![0u8; STREAM_CHUNK];
     let mut start = 0usize;
@@ -289,11 +304,14 @@ where
         }
         match parser.next(&buf[start..end], frame) {
             Step::Packet(p, n) => {
-                f(&p);
+                let flow = f(&p);
                 start += n;
                 offset += n as u64;
                 frame += 1;
                 packets += 1;
+                if flow.is_break() {
+                    break;
+                }
             }
             Step::Skip(n) => {
                 start += n;

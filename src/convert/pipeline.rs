@@ -382,10 +382,7 @@ fn read_inline(
     }
     let mut packets = 0u64;
     let mut cancelled = false;
-    let outcome = cap.for_each_packet(|raw| {
-        if cancelled {
-            return;
-        }
+    let outcome = cap.try_for_each_packet(|raw| {
         w.packet(raw);
         packets += 1;
         if packets & 4095 == 0 {
@@ -393,6 +390,11 @@ fn read_inline(
                 p.add(0, 4096);
                 cancelled = p.cancelled();
             }
+        }
+        if cancelled {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
         }
     });
     match outcome {
