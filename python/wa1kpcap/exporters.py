@@ -277,27 +277,38 @@ def to_dataframe(flows: Iterable[Flow]):
     """One row per flow with the reference's columns (module doc)."""
     import pandas as pd
 
-    frames = []
-    for t, rows in _groups(flows):
+    groups = _groups(flows)
+    if not groups:
+        return pd.DataFrame()
+    order = None
+    if len(groups) == 1:
+        t, rows = groups[0]
         # Most of a table: compute on it whole, then reorder the frame
         # (a numpy take per column) instead of copying every Arrow column.
-        whole = 2 * len(rows) >= t.n
-        cols = _frame_table(t.table if whole else _rows(t, rows))
-        # Python-object columns (lists, dicts) go in after the counters.
-        objects = {k: v for k, v in cols.items() if isinstance(v, list)}
-        table = pa.table({k: (v if isinstance(v, (pa.ChunkedArray, pa.Array)) else pa.array(v))
-                          for k, v in cols.items() if k not in objects})
-        df = table.to_pandas()
-        pos = df.columns.get_loc("down_byte_count") + 1
-        for k, v in objects.items():
-            df.insert(pos, k, pd.Series(v, dtype=object, index=df.index))
-            pos += 1
-        if whole and not (len(rows) == t.n and np.array_equal(rows, np.arange(t.n))):
-            df = df.take(rows).reset_index(drop=True)
-        frames.append(df)
-    if not frames:
-        return pd.DataFrame()
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        if 2 * len(rows) >= t.n:
+            table = t.table
+            if not (len(rows) == t.n and np.array_equal(rows, np.arange(t.n))):
+                order = rows
+        else:
+            table = _rows(t, rows)
+    else:
+        # Flows of many calls (analyze_directory): one table, one pass.
+        table = pa.concat_tables([_rows(t, rows) for t, rows in groups])
+    cols = _frame_table(table)
+    # Python-object columns (lists, dicts) go in after the counters.
+    objects = {k: v for k, v in cols.items() if isinstance(v, list)}
+    arrow = pa.table({k: (v if isinstance(v, (pa.ChunkedArray, pa.Array)) else pa.array(v))
+                      for k, v in cols.items() if k not in objects})
+    del cols
+    df = arrow.to_pandas()
+    del arrow
+    pos = df.columns.get_loc("down_byte_count") + 1
+    for k, v in objects.items():
+        df.insert(pos, k, pd.Series(v, dtype=object, index=df.index))
+        pos += 1
+    if order is not None:
+        df = df.take(order).reset_index(drop=True)
+    return df
 
 
 def to_dict(flows: Iterable[Flow], include_features: bool = True) -> list[dict]:

@@ -235,6 +235,11 @@ class _Info:
 
     __slots__ = ()
     FIELDS: tuple = ()
+    # attribute → flows column, read by the default constructor
+    _MAP: dict = {}
+
+    def __init__(self, flow: "Flow"):
+        _fill(self, flow, self._MAP)
 
     def get(self, name: str, default: Any = None) -> Any:
         return getattr(self, name, default)
@@ -296,9 +301,6 @@ class QUICInfo(_Info):
             "extensions": "tls_extensions", "supported_groups": "tls_supported_groups", "ja3": "ja3",
             "ja3_hash": "ja3_hash", "ja4": "ja4"}
 
-    def __init__(self, flow: "Flow"):
-        _fill(self, flow, self._MAP)
-
 
 class HTTPInfo(_Info):
     """The first HTTP/1.x request and response of a flow (0.2.0 never
@@ -310,9 +312,6 @@ class HTTPInfo(_Info):
     _MAP = {"method": "http_method", "host": "http_host", "path": "http_uri", "user_agent": "http_user_agent",
             "status_code": "http_status", "content_type": "http_content_type", "server": "http_server",
             "requests": "http_requests", "responses": "http_responses"}
-
-    def __init__(self, flow: "Flow"):
-        _fill(self, flow, self._MAP)
 
     @property
     def uri(self) -> Optional[str]:
