@@ -129,6 +129,19 @@ fn inputs(paths: &[PathBuf]) -> PyResult<Vec<Input>> {
     Ok(found.inputs)
 }
 
+/// What a run needs, read before any work: the engine's settings, the
+/// inputs, and the progress counters the watcher reads (and cancels by).
+fn prepare(
+    options: &Bound<'_, PyDict>,
+    paths: &[PathBuf],
+) -> PyResult<(Analyzer, ConvertOptions, Vec<Input>, Arc<Progress>)> {
+    let (analyzer, mut opts) = self::options(options)?;
+    let inputs = inputs(paths)?;
+    let watch = Arc::new(Progress::default());
+    opts.progress = Some(watch.clone());
+    Ok((analyzer, opts, inputs, watch))
+}
+
 /// Run `work` in its own thread with the GIL released; every [`POLL`] the
 /// caller's thread reports progress and checks for signals. On Ctrl-C the
 /// work is cancelled (readers stop within 4096 packets) and waited for, so
@@ -231,10 +244,7 @@ fn analyze(
     options: &Bound<'_, PyDict>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyDict>> {
-    let (analyzer, mut opts) = self::options(options)?;
-    let inputs = inputs(&paths)?;
-    let watch = Arc::new(Progress::default());
-    opts.progress = Some(watch.clone());
+    let (analyzer, opts, inputs, watch) = prepare(options, &paths)?;
     let collected = run_watched(py, watch, progress, move || {
         convert::collect(&analyzer, &inputs, &opts)
     })?
@@ -268,10 +278,7 @@ fn convert_dataset(
     options: &Bound<'_, PyDict>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
-    let (analyzer, mut opts) = self::options(options)?;
-    let inputs = inputs(&paths)?;
-    let watch = Arc::new(Progress::default());
-    opts.progress = Some(watch.clone());
+    let (analyzer, opts, inputs, watch) = prepare(options, &paths)?;
     let manifest = run_watched(py, watch, progress, move || {
         convert::convert(&analyzer, &inputs, &output, &opts)
     })?

@@ -41,3 +41,14 @@ def numpy(col) -> np.ndarray:
     if not parts:
         return _chunk(pa.array([], col.type))
     return np.concatenate(parts)
+
+
+def list_parts(col) -> tuple[np.ndarray, np.ndarray]:
+    """A list column as (values, offsets) numpy arrays: row ``i`` is
+    ``values[offsets[i]:offsets[i + 1]]`` (one copy when it has several
+    chunks)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) and col.num_chunks != 1 else (
+        col.chunk(0) if isinstance(col, pa.ChunkedArray) else col)
+    if isinstance(arr, pa.ChunkedArray):  # zero chunks
+        arr = pa.array([], col.type)
+    return numpy(arr.values), numpy(arr.offsets)

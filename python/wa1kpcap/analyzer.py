@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 
 from . import _native
 from ._arrow import arrow_table, numpy
+from .api import parse_protocols
 from .errors import CaptureError
 from .features import BaseIncrementalFeature, run_features
 from .filter import DEFAULT_FILTER, compile_filter
@@ -45,7 +46,6 @@ from .flow import Flow, FlowTable
 from .progress import progress_callback
 
 PathLike = Union[str, Path]
-_PARSING = {"full": True, "port_only": True, "none": False}
 
 
 class Wa1kPcap:
@@ -71,8 +71,7 @@ class Wa1kPcap:
         max_memory_mib: Optional[int] = None,
         progress: bool = False,
     ):
-        if app_layer_parsing not in _PARSING:
-            raise ValueError(f"app_layer_parsing must be 'full', 'port_only' or 'none', not {app_layer_parsing!r}")
+        protocols = parse_protocols(app_layer_parsing)
         if udp_timeout < 0 or tcp_cleanup_timeout < 0:
             raise ValueError("timeouts must be ≥ 0")
         if int(min_packets) < 0:
@@ -90,6 +89,7 @@ class Wa1kPcap:
         self.compute_statistics = compute_statistics
         self.enable_reassembly = enable_reassembly
         self.app_layer_parsing = app_layer_parsing
+        self._protocols = protocols
         self.threads = threads
         self.max_sequence_len = max_sequence_len
         self.max_flows = max_flows
@@ -102,6 +102,8 @@ class Wa1kPcap:
 
     # -- the engine's options for one call
     def _options(self) -> dict[str, Any]:
+        # Packets are kept only when someone will read them.
+        packets = bool(self.verbose_mode or self._custom_features)
         return {
             "udp_timeout": float(self.udp_timeout),
             "tcp_cleanup_timeout": float(self.tcp_cleanup_timeout),
@@ -110,15 +112,14 @@ class Wa1kPcap:
             "filter_retrans": bool(self.filter_retrans),
             "compute_statistics": bool(self.compute_statistics),
             "enable_reassembly": bool(self.enable_reassembly),
-            "protocols": _PARSING[self.app_layer_parsing],
+            "protocols": self._protocols,
             "max_sequence_len": self.max_sequence_len,
             "max_flows": int(self.max_flows),
             "max_memory_mib": self.max_memory_mib,
             "threads": self.threads,
             "filter": self._filter.packet,
-            # Packets are kept only when someone will read them.
-            "packets": bool(self.verbose_mode or self._custom_features),
-            "raw_bytes": bool(self.save_raw_bytes and (self.verbose_mode or self._custom_features)),
+            "packets": packets,
+            "raw_bytes": bool(self.save_raw_bytes and packets),
             "certificates": False,
         }
 
@@ -200,8 +201,13 @@ class Wa1kPcap:
         tables, report = run["tables"], run["report"]
         flows_all = arrow_table(tables["flows"])
         packets_all = _maybe(tables["packets"])
-        # Job i is input i here, and flow ids carry it in their high bits.
-        job = numpy(pc.shift_right(flows_all.column("flow_id"), 40))
+        # Job i is input i here, flow ids carry it in their high bits, and
+        # the engine hands out every table grouped by job.
+        def jobs(t: pa.Table) -> np.ndarray:
+            return numpy(pc.shift_right(t.column("flow_id"), 40))
+
+        job = jobs(flows_all)
+        packet_job = None if packets_all is None else jobs(packets_all)
         out: dict[str, list[Flow]] = {}
         total = 0
         for i, (path, rep) in enumerate(zip(files, report["inputs"])):
@@ -209,13 +215,8 @@ class Wa1kPcap:
             if rep.get("error"):
                 self._stats["errors"].append(f"{path}: {rep['error']}")
                 continue
-            lo, hi = np.searchsorted(job, i, "left"), np.searchsorted(job, i, "right")
-            part = flows_all.slice(lo, hi - lo)
-            packets = None
-            if packets_all is not None:
-                pj = pc.shift_right(packets_all.column("flow_id"), 40)
-                packets = packets_all.filter(pc.equal(pj, i))
-            out[name] = self._flows(part, packets)
+            packets = None if packets_all is None else _rows_of_job(packets_all, packet_job, i)
+            out[name] = self._flows(_rows_of_job(flows_all, job, i), packets)
             total += len(out[name])
         self._account(report, total, len(files))
         return out
@@ -232,6 +233,12 @@ class Wa1kPcap:
 
 def _empty_stats() -> dict:
     return {"files_processed": 0, "packets_processed": 0, "packets_filtered": 0, "flows_created": 0, "errors": []}
+
+
+def _rows_of_job(t: pa.Table, job: np.ndarray, i: int) -> pa.Table:
+    """The rows of job ``i`` (``job`` sorted, as the engine writes it)."""
+    lo, hi = np.searchsorted(job, i, "left"), np.searchsorted(job, i, "right")
+    return t.slice(lo, hi - lo)
 
 
 def _maybe(t) -> Optional[pa.Table]:

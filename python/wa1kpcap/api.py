@@ -25,6 +25,17 @@ from .progress import progress_callback
 
 PathLike = Union[str, Path]
 _PARSING = {"full": True, "port_only": True, "none": False}
+
+
+def parse_protocols(app_layer_parsing: str) -> bool:
+    """``app_layer_parsing`` as the engine's switch: ``"full"`` and
+    ``"port_only"`` parse by content (ports are hints either way),
+    ``"none"`` parses nothing."""
+    try:
+        return _PARSING[app_layer_parsing]
+    except (KeyError, TypeError):
+        raise ValueError(f"app_layer_parsing must be 'full', 'port_only' or 'none', "
+                         f"not {app_layer_parsing!r}") from None
 _ENGINE_KEYS = {"udp_timeout", "tcp_cleanup_timeout", "filter_ack", "filter_rst", "filter_retrans",
                 "compute_statistics", "enable_reassembly", "max_sequence_len", "max_flows", "threads", "stitch",
                 "max_memory_mib"}
@@ -44,10 +55,7 @@ def _engine_options(options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         raise ValueError(f"filter {flt.text!r}: flow keywords (tls, dns, …) need Wa1kPcap; "
                          "here use SQL over the table, e.g. WHERE app_protocol = 'tls'")
     out["filter"] = flt.packet
-    parsing = opts.pop("app_layer_parsing", "full")
-    if parsing not in _PARSING:
-        raise ValueError(f"app_layer_parsing must be 'full', 'port_only' or 'none', not {parsing!r}")
-    out["protocols"] = _PARSING[parsing]
+    out["protocols"] = parse_protocols(opts.pop("app_layer_parsing", "full"))
     progress = opts.pop("progress", False)
     for k, v in opts.items():
         if k not in _ENGINE_KEYS:

@@ -30,8 +30,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import numpy
+from ._arrow import list_parts, numpy
 from .flow import EXTRA_STAT_KEYS, PROTOCOL_NAMES, SEQUENCES, STAT_FAMILIES, STAT_KEYS, Flow, FlowTable
+from .stats import segment_stats  # noqa: F401  (also this module's API)
 
 # The reference's stats dict order and names.
 _STAT_SEQUENCES = ("packet_lengths", "ip_lengths", "trans_lengths", "app_lengths", "iats", "payload_bytes",
@@ -58,77 +59,6 @@ def _rows(t: FlowTable, rows: np.ndarray) -> pa.Table:
     if len(rows) == t.n and (len(rows) == 0 or (rows[0] == 0 and np.all(np.diff(rows) == 1))):
         return t.table
     return t.table.take(pa.array(rows))
-
-
-def segment_stats(values: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
-    """Per list row: the statistics of ``schemas/flow.md`` over the absolute
-    values, and over the up (> 0) and down (< 0) values, for all rows at
-    once (values grouped by row, so every reduction is a ``reduceat`` or a
-    ``bincount``). Empty sets give 0 (the caller masks rows the reference
-    leaves out)."""
-    offsets = np.asarray(offsets, dtype=np.int64)
-    v = np.asarray(values)[offsets[0]:offsets[-1]] if len(offsets) else np.zeros(0)
-    offsets = offsets - (offsets[0] if len(offsets) else 0)
-    integral = v.dtype.kind in "iu"
-    v = v.astype(np.float64)
-    a = np.abs(v)
-    n_rows = max(len(offsets) - 1, 0)
-    counts = np.diff(offsets)
-    seg = np.repeat(np.arange(n_rows), counts)
-    out: dict[str, np.ndarray] = {}
-
-    def moments(mask, prefix: str, full: bool):
-        s_idx = seg if mask is None else seg[mask]
-        x = a if mask is None else a[mask]
-        k = np.bincount(s_idx, minlength=n_rows)
-        div = np.maximum(k, 1)
-        total = np.bincount(s_idx, weights=x, minlength=n_rows)
-        mean = total / div
-        d = x - mean[s_idx]
-        m2 = np.bincount(s_idx, weights=d * d, minlength=n_rows) / div
-        ok = k > 0
-        starts = np.cumsum(k) - k
-        mn = np.zeros(n_rows)
-        mx = np.zeros(n_rows)
-        if ok.any():
-            mn[ok] = np.minimum.reduceat(x, starts[ok])
-            mx[ok] = np.maximum.reduceat(x, starts[ok])
-        out[prefix + "count"] = k
-        out[prefix + "sum"] = total
-        out[prefix + "mean"] = mean
-        out[prefix + "std"] = np.sqrt(m2)
-        out[prefix + "var"] = m2
-        out[prefix + "min"] = mn
-        out[prefix + "max"] = mx
-        out[prefix + "range"] = mx - mn
-        if full:
-            m3 = np.bincount(s_idx, weights=d ** 3, minlength=n_rows) / div
-            m4 = np.bincount(s_idx, weights=d ** 4, minlength=n_rows) / div
-            pos = m2 > 0
-            safe = np.where(pos, m2, 1.0)
-            out[prefix + "skew"] = np.where(pos, m3 / safe ** 1.5, 0.0)
-            out[prefix + "kurt"] = np.where(pos, m4 / safe ** 2 - 3.0, 0.0)
-            out[prefix + "cv"] = np.where(mean != 0, np.sqrt(m2) / np.where(mean != 0, mean, 1.0), 0.0)
-            if integral and (len(x) == 0 or x.max() < 2 ** 31):
-                # one sort of (row, value) packed in an int64: no lexsort
-                sx = (np.sort((s_idx.astype(np.int64) << 32) | x.astype(np.int64)) & 0xFFFFFFFF).astype(np.float64)
-            else:
-                sx = x[np.lexsort((x, s_idx))]
-            med = np.zeros(n_rows)
-            med[ok] = (sx[starts[ok] + (k[ok] - 1) // 2] + sx[starts[ok] + k[ok] // 2]) / 2.0
-            out[prefix + "median"] = med
-
-    moments(None, "", True)
-    moments(v > 0, "up_", False)
-    moments(v < 0, "down_", False)
-    return out
-
-
-def _list_parts(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = pa.array([], col.type)
-    return numpy(arr.values), numpy(arr.offsets)
 
 
 def _protocol_names(proto: np.ndarray) -> np.ndarray:
@@ -236,7 +166,7 @@ def _frame_table(t: pa.Table) -> dict[str, Any]:
     tcp = proto == 6
     derived: dict[str, dict[str, np.ndarray]] = {}
     for seq, column in (("tcp_flags", "tcp_flags"), ("tcp_window", "tcp_window_sizes")):
-        values, offsets = _list_parts(t.column(column))
+        values, offsets = list_parts(t.column(column))
         derived[seq] = segment_stats(values, offsets)
     for seq in _STAT_SEQUENCES:
         mask = tcp if seq in derived else (packets >= 2 if seq == "iats" else packets >= 1)
@@ -266,9 +196,12 @@ def _frame_table(t: pa.Table) -> dict[str, Any]:
 
 def to_arrow(flows: Iterable[Flow]) -> pa.Table:
     """The flows' rows of the ``flows`` table (the dataset's schema)."""
-    parts = [_rows(t, rows) for t, rows in _groups(flows)]
+    return _concat(_groups(flows))
+
+
+def _concat(groups: list[tuple[FlowTable, np.ndarray]]) -> pa.Table:
+    parts = [_rows(t, rows) for t, rows in groups]
     if not parts:
-        from . import _native  # noqa: F401  (schema comes from a real run)
         return pa.table({})
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
@@ -293,7 +226,7 @@ def to_dataframe(flows: Iterable[Flow]):
             table = _rows(t, rows)
     else:
         # Flows of many calls (analyze_directory): one table, one pass.
-        table = pa.concat_tables([_rows(t, rows) for t, rows in groups])
+        table = _concat(groups)
     cols = _frame_table(table)
     # Python-object columns (lists, dicts) go in after the counters.
     objects = {k: v for k, v in cols.items() if isinstance(v, list)}

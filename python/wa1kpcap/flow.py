@@ -16,14 +16,14 @@ skew/kurtosis/CV are real, ``payload_bytes`` counts UDP payload too,
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import numpy
+from ._arrow import list_parts, numpy
+from .stats import sequence_stats
 
 # The nine per-packet sequences, as named by the reference and the table.
 SEQUENCES = (
@@ -105,12 +105,7 @@ class FlowTable:
         return values[offsets[i]:offsets[i + 1]]
 
     def _load_list(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        col = self.table.column(name)
-        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        if isinstance(arr, pa.ChunkedArray):  # zero chunks
-            arr = pa.array([], col.type)
-        offsets = numpy(arr.offsets)
-        values = numpy(arr.values)
+        values, offsets = list_parts(self.table.column(name))
         if values.dtype.kind == "i" and values.dtype != np.int64:
             values = values.astype(np.int64)
         self._lists[name] = (values, offsets)
@@ -191,43 +186,6 @@ class FlowMetrics:
 
     def __repr__(self) -> str:
         return "FlowMetrics(" + ", ".join(f"{f}={getattr(self, f)}" for f in self.FIELDS) + ")"
-
-
-def sequence_stats(values: np.ndarray) -> dict[str, float]:
-    """The reference's 21 statistics of one sequence (absolute values,
-    population variance; up = values > 0, down = values < 0, zeros in
-    neither), plus skewness, excess kurtosis and CV as the engine defines
-    them (``schemas/flow.md``). For sequences the table has no statistic
-    columns of (``tcp_flags``, ``tcp_window_sizes``)."""
-    v = np.asarray(values, dtype=np.float64)
-    a = np.abs(v)
-    out: dict[str, float] = {}
-    n = len(a)
-
-    def part(x: np.ndarray, prefix: str) -> None:
-        k = len(x)
-        out[prefix + "count"] = k
-        s = float(x.sum()) if k else 0.0
-        out[prefix + "sum"] = s
-        out[prefix + "mean"] = s / k if k else 0.0
-        out[prefix + "std"] = float(x.std()) if k > 1 else 0.0
-        out[prefix + "min"] = float(x.min()) if k else 0.0
-        out[prefix + "max"] = float(x.max()) if k else 0.0
-
-    part(a[v > 0], "up_")
-    part(a[v < 0], "down_")
-    if n:
-        mean = float(a.mean())
-        var = float(a.var())
-        out.update(mean=mean, std=math.sqrt(var), var=var, min=float(a.min()), max=float(a.max()),
-                   range=float(a.max() - a.min()), median=float(np.median(a)), sum=float(a.sum()), count=n)
-        m2 = var
-        m3 = float(((a - mean) ** 3).mean())
-        m4 = float(((a - mean) ** 4).mean())
-        out["skew"] = m3 / m2 ** 1.5 if m2 > 0 else 0.0
-        out["kurt"] = m4 / m2 ** 2 - 3.0 if m2 > 0 else 0.0
-        out["cv"] = math.sqrt(var) / mean if mean != 0 else 0.0
-    return out
 
 
 class _Info:
