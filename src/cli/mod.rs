@@ -153,6 +153,8 @@ enum PartitionArg {
 enum TableArg {
     Packets,
     Dns,
+    /// The table's own name is accepted too (README, `--tables` of SQL).
+    #[value(name = "tls_certificates", alias = "tls-certificates")]
     TlsCertificates,
     /// No table besides flows.
     None,
@@ -464,10 +466,10 @@ fn demo(dir: &std::path::Path) -> anyhow::Result<i32> {
         );
     }
     let dataset = dir.join("dataset");
-    let inputs = vec![wa1kpcap::convert::Input {
-        path: sample.clone(),
-        rel: "sample.pcap".into(),
-    }];
+    let inputs = vec![wa1kpcap::convert::Input::file(
+        sample.clone(),
+        "sample.pcap".into(),
+    )];
     let opts = wa1kpcap::convert::ConvertOptions {
         overwrite: true,
         packets: true,
