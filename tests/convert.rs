@@ -13,7 +13,8 @@ use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondTy
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use wa1kpcap::convert::{
-    convert, discover, ConvertError, ConvertOptions, Format, Input, PartitionBy,
+    convert, discover, finish_dataset, plan_dataset, run_unit, ConvertError, ConvertOptions,
+    Format, Input, PartitionBy,
 };
 use wa1kpcap::sink::{flow_columns, flows_schema, packet_columns, TableFile};
 use wa1kpcap::Analyzer;
@@ -1032,4 +1033,142 @@ fn a_cancelled_run_commits_nothing_and_says_so() {
     let m = convert(&Analyzer::new(), &found, &out, &opts()).unwrap();
     assert!(!m.inputs[0].skipped && m.inputs[0].error.is_none());
     assert_eq!(files(&out.join("flows"), "parquet").len(), 1);
+}
+
+/// A capture of `sessions` sessions `spacing_ns` apart.
+fn spaced_pcap(sessions: usize, spacing_ns: i64) -> Vec<u8> {
+    let mut w = wa1kpcap::capture::writer::PcapWriter::new(
+        Vec::new(),
+        wa1kpcap::capture::LinkType::ETHERNET,
+        65535,
+    )
+    .unwrap();
+    for (t, f) in wa1kpcap::sample::traffic_frames_spaced(sessions, spacing_ns).unwrap() {
+        w.write(t, &f, f.len() as u32).unwrap();
+    }
+    w.into_inner()
+}
+
+/// Every file of a dataset but the manifest, by relative path, with its
+/// bytes (the marker's) or its rows (a data file's).
+fn dataset_contents(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut all = files(root, "parquet");
+    all.extend(files(&root.join(".wa1kpcap/done"), "json"));
+    for f in all {
+        let rel = f.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let what = if rel.ends_with(".json") {
+            std::fs::read_to_string(&f).unwrap()
+        } else {
+            let batches = read_parquet_file(&f);
+            format!("{:?}", batches)
+        };
+        out.insert(rel, what);
+    }
+    out
+}
+
+fn read_parquet_file(p: &Path) -> Vec<RecordBatch> {
+    ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+/// The three phases run apart (units in reverse order, as tasks of another
+/// scheduler finish) write the dataset `convert` writes: names, rows,
+/// markers, manifest. Two runs of `convert` name their files alike even
+/// when partitions outnumber the open files (they close in name order).
+#[test]
+fn units_run_apart_write_the_dataset_convert_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    write_input(&inputs, "days.pcap", &spaced_pcap(20, 86_400_000_000_000));
+    write_input(&inputs, "a.pcap", &wa1kpcap::sample::sample_pcap().unwrap());
+    write_input(&inputs, "broken.pcap", b"garbage");
+    let found = discover(std::slice::from_ref(&inputs)).0;
+    let analyzer = Analyzer::new();
+    let o = ConvertOptions {
+        partition_by: PartitionBy::Date,
+        dns: true,
+        ..opts()
+    };
+    let whole = dir.path().join("whole");
+    let m = convert(&analyzer, &found, &whole, &o).unwrap();
+    assert!(files(&whole.join("flows"), "parquet").len() > 20);
+
+    let apart = dir.path().join("apart");
+    let plan = plan_dataset(&analyzer, &found, &apart, &o).unwrap();
+    assert_eq!(plan.units.len(), 3);
+    let results: Vec<_> = plan
+        .units
+        .iter()
+        .rev()
+        .map(|u| run_unit(&analyzer, &apart, &o, u, true).unwrap())
+        .collect();
+    let m2 = finish_dataset(&apart, &plan, results, 0.0).unwrap();
+    assert_eq!(dataset_contents(&apart), dataset_contents(&whole));
+    let (mut a, mut b) = (
+        serde_json::to_value(&m).unwrap(),
+        serde_json::to_value(&m2).unwrap(),
+    );
+    a["elapsed_s"] = 0.0.into();
+    b["elapsed_s"] = 0.0.into();
+    assert_eq!(a, b);
+
+    let again = dir.path().join("again");
+    convert(&analyzer, &found, &again, &o).unwrap();
+    assert_eq!(dataset_contents(&again), dataset_contents(&whole));
+}
+
+/// A unit redone — a retried task after a kill, or an input that changed
+/// since its marker — leaves none of the earlier attempt's files.
+#[test]
+fn a_redone_unit_leaves_no_earlier_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    let days = write_input(&inputs, "days.pcap", &spaced_pcap(5, 86_400_000_000_000));
+    let found = discover(std::slice::from_ref(&inputs)).0;
+    let analyzer = Analyzer::new();
+    let o = ConvertOptions {
+        partition_by: PartitionBy::Date,
+        ..opts()
+    };
+    let out = dir.path().join("ds");
+    convert(&analyzer, &found, &out, &o).unwrap();
+    assert_eq!(files(&out.join("flows"), "parquet").len(), 5);
+
+    // the input changes (one day now): its old days' files go
+    std::fs::write(&days, spaced_pcap(1, 1)).unwrap();
+    let m = convert(&analyzer, &found, &out, &o).unwrap();
+    assert_eq!(m.inputs_skipped, 0);
+    assert_eq!(files(&out.join("flows"), "parquet").len(), 1);
+
+    // an attempt killed mid-way: a committed file and a hidden temporary
+    // of the unit; running the unit again with `clean` removes both
+    let flows = out.join("flows");
+    let stale = flows.join("date=2001-01-01/part-000000-00-0042.parquet");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"partial").unwrap();
+    let tmp = flows.join(".part-000000-00-0043.parquet.1-0.tmp");
+    std::fs::write(&tmp, b"partial").unwrap();
+    let plan = plan_dataset(
+        &analyzer,
+        &found,
+        &out,
+        &ConvertOptions {
+            overwrite: true,
+            ..o.clone()
+        },
+    )
+    .unwrap();
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"partial").unwrap();
+    std::fs::write(&tmp, b"partial").unwrap();
+    let r = run_unit(&analyzer, &out, &o, &plan.units[0], true).unwrap();
+    assert!(r.committed);
+    assert!(!stale.exists() && !tmp.exists());
+    assert_eq!(files(&flows, "parquet").len(), 1);
 }

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{Cursor, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
 
 use memmap2::Mmap;
 
@@ -19,7 +20,7 @@ const STREAM_CHUNK: usize = 1 << 20;
 
 enum Data {
     Mapped(Mmap),
-    Owned(Vec<u8>),
+    Owned(Arc<Vec<u8>>),
     Stream(Box<dyn Read + Send>),
 }
 
@@ -75,6 +76,15 @@ impl Capture {
     /// A capture held in memory (tests, generated samples); compressed bytes
     /// are detected and streamed like files.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Capture, CaptureError> {
+        Capture::from_shared(Arc::new(bytes))
+    }
+
+    /// A capture whose bytes others hold too (a file's content handed over
+    /// by Spark's `binaryFile` source): read in place, never copied.
+    pub fn from_shared(bytes: Arc<Vec<u8>>) -> Result<Capture, CaptureError> {
+        if bytes.is_empty() {
+            return Err(CaptureError::Empty);
+        }
         let compression = detect_compression(&bytes[..bytes.len().min(4)]);
         if compression == Compression::None {
             return Ok(Capture {
@@ -83,7 +93,7 @@ impl Capture {
             });
         }
         Ok(Capture {
-            data: Data::Stream(decoder(compression, Box::new(Cursor::new(bytes)))?),
+            data: Data::Stream(decoder(compression, Box::new(Cursor::new(Shared(bytes))))?),
             compression,
         })
     }
@@ -143,6 +153,15 @@ impl Capture {
             Data::Owned(v) => read_slice(v, compression, &mut f),
             Data::Stream(r) => read_stream(r.as_mut(), compression, &mut f),
         }
+    }
+}
+
+/// Shared bytes as a reader's buffer.
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 

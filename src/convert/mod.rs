@@ -13,6 +13,7 @@
 //! jobs whose marker matches, and deletes files of jobs without a marker
 //! (a run killed between the commit and the marker).
 
+pub mod discover;
 pub mod output;
 pub mod pipeline;
 
@@ -27,6 +28,7 @@ use crate::analyzer::Analyzer;
 use crate::filter::PacketFilter;
 pub use crate::sink::Format;
 
+pub use discover::{discover, discover_all, Discovered, Input};
 pub use output::PartitionBy;
 pub use pipeline::Progress;
 
@@ -42,13 +44,6 @@ pub const FLOW_BYTES_ESTIMATE: u64 = 2048;
 /// waiting for their batch, allocator slack) before `--max-memory` is turned
 /// into a flow bound. Calibrated: ≈76 MB per worker at few active flows.
 pub const WORKER_BUFFER_BYTES: u64 = 80 << 20;
-
-/// One input: the file and its path relative to the input root.
-#[derive(Debug, Clone)]
-pub struct Input {
-    pub path: PathBuf,
-    pub rel: String,
-}
 
 /// How to convert.
 #[derive(Clone)]
@@ -101,182 +96,6 @@ impl Default for ConvertOptions {
     }
 }
 
-/// What [`discover_all`] found.
-#[derive(Debug, Default)]
-pub struct Discovered {
-    pub inputs: Vec<Input>,
-    /// Named inputs that do not exist or match nothing, with why.
-    pub missing: Vec<(PathBuf, String)>,
-    /// Files met while walking a directory that are not captures (neither
-    /// a capture extension nor capture/compression magic): README files,
-    /// logs, oracles. Counted, not converted; a file named explicitly is
-    /// always tried.
-    pub ignored: Vec<PathBuf>,
-}
-
-/// File name endings of captures (also behind `.gz`/`.zst`).
-const CAPTURE_EXTENSIONS: [&str; 6] = ["pcap", "pcapng", "cap", "dmp", "ntar", "pcapnp"];
-
-/// Does a file met in a directory look like a capture?
-fn looks_like_capture(p: &Path) -> bool {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let stem = name
-        .strip_suffix(".gz")
-        .or_else(|| name.strip_suffix(".zst"))
-        .unwrap_or(&name);
-    if CAPTURE_EXTENSIONS
-        .iter()
-        .any(|e| stem.rsplit('.').next() == Some(e))
-    {
-        return true;
-    }
-    let mut magic = [0u8; 4];
-    let n = std::fs::File::open(p)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut magic))
-        .unwrap_or(0);
-    n == 4
-        && matches!(
-            magic,
-            [0xd4, 0xc3, 0xb2, 0xa1]
-                | [0xa1, 0xb2, 0xc3, 0xd4]
-                | [0x4d, 0x3c, 0xb2, 0xa1]
-                | [0xa1, 0xb2, 0x3c, 0x4d]
-                | [0xa1, 0xb2, 0xcd, 0x34]
-                | [0x34, 0xcd, 0xb2, 0xa1]
-                | [0x0a, 0x0d, 0x0d, 0x0a]
-                | [0x1f, 0x8b, _, _]
-                | [0x28, 0xb5, 0x2f, 0xfd]
-        )
-}
-
-/// Expand files, directories (recursively, sorted) and globs (`*`, `?` in
-/// the file name, `**` for any depth of directories) into inputs; returns
-/// the inputs and the named paths that do not exist.
-pub fn discover(inputs: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, String)>) {
-    let d = discover_all(inputs);
-    (d.inputs, d.missing)
-}
-
-/// As [`discover`], also listing the non-capture files skipped in
-/// directories. A relative name that two roots share is replaced by the
-/// full path.
-pub fn discover_all(inputs: &[PathBuf]) -> Discovered {
-    let mut out = Vec::new();
-    let mut missing = Vec::new();
-    let mut ignored = Vec::new();
-    for root in inputs {
-        if root.is_dir() {
-            let mut files = Vec::new();
-            walk(root, &mut files);
-            files.sort();
-            for f in files {
-                if !looks_like_capture(&f) {
-                    ignored.push(f);
-                    continue;
-                }
-                let rel = f
-                    .strip_prefix(root)
-                    .unwrap_or(&f)
-                    .to_string_lossy()
-                    .into_owned();
-                out.push(Input { path: f, rel });
-            }
-        } else if root.is_file() {
-            let rel = root.file_name().map_or_else(
-                || root.to_string_lossy().into_owned(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            out.push(Input {
-                path: root.clone(),
-                rel,
-            });
-        } else if let Some(found) = glob(root) {
-            if found.is_empty() {
-                missing.push((root.clone(), "no file matches the pattern".to_string()));
-            }
-            out.extend(found);
-        } else {
-            missing.push((root.clone(), "no such file or directory".to_string()));
-        }
-    }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for i in &out {
-        *seen.entry(i.rel.clone()).or_default() += 1;
-    }
-    for i in &mut out {
-        if seen.get(&i.rel).is_some_and(|&n| n > 1) {
-            i.rel = i.path.to_string_lossy().into_owned();
-        }
-    }
-    Discovered {
-        inputs: out,
-        missing,
-        ignored,
-    }
-}
-
-/// Expand a pattern whose wildcards are in the file name, optionally after
-/// a `**` directory (any depth). `None` if it has no wildcard.
-fn glob(pattern: &Path) -> Option<Vec<Input>> {
-    let text = pattern.to_string_lossy();
-    if !text.contains(['*', '?']) {
-        return None;
-    }
-    let name = pattern.file_name()?.to_string_lossy().into_owned();
-    let mut dir = pattern.parent().unwrap_or(Path::new("")).to_path_buf();
-    let recursive = dir.file_name().is_some_and(|d| d == "**");
-    if recursive {
-        dir = dir.parent().unwrap_or(Path::new("")).to_path_buf();
-    }
-    let base = if dir.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        dir
-    };
-    let mut files = Vec::new();
-    if recursive {
-        walk(&base, &mut files);
-    } else if let Ok(rd) = std::fs::read_dir(&base) {
-        files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_file()));
-    }
-    files.sort();
-    Some(
-        files
-            .into_iter()
-            .filter(|f| {
-                f.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| crate::analyzer::wildcard(&name, n))
-            })
-            .map(|f| Input {
-                rel: f
-                    .strip_prefix(&base)
-                    .unwrap_or(&f)
-                    .to_string_lossy()
-                    .into_owned(),
-                path: f,
-            })
-            .collect(),
-    )
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
-
 /// What happened to one input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputReport {
@@ -301,7 +120,7 @@ pub struct InputReport {
 }
 
 /// Counters of one run, summed over its jobs (skipped ones excluded).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunTotals {
     pub packets_filtered_expr: u64,
     pub packets_non_ip: u64,
@@ -349,28 +168,68 @@ struct DoneMarker {
     reports: Vec<InputReport>,
 }
 
-/// One unit of work: one input, or every input when stitching.
-pub(crate) struct Job {
+/// One unit of work: one input, or every input when stitching. Units run
+/// independently of each other (on this machine's threads or in Spark
+/// tasks): each writes its own files and done marker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    /// The capture index (high bits of its flow ids, file names).
     pub index: u32,
     pub inputs: Vec<Input>,
     pub bytes: u64,
 }
 
+impl Job {
+    /// Workers it runs on: packet-parallel on all `threads` when large (or
+    /// stitched), else one (small jobs run side by side instead).
+    pub fn workers(&self, opts: &ConvertOptions) -> usize {
+        if self.bytes >= opts.parallel_min_bytes || opts.stitch {
+            opts.threads.max(1)
+        } else {
+            1
+        }
+    }
+}
+
 const MARKER_DIR: &str = ".wa1kpcap/done";
 
-/// Convert `inputs` into `out_dir`. Jobs already converted there with the
-/// same settings are skipped unless `opts.overwrite`, which removes the
-/// existing dataset first.
-pub fn convert(
+/// A conversion planned on a dataset directory: what is left to run. The
+/// three phases of [`convert`] — [`plan_dataset`], [`run_unit`] for each
+/// unit, [`finish_dataset`] — are public so that another scheduler (the
+/// Python package's Spark driver) writes the very same dataset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatasetPlan {
+    /// What decides the content of the dataset (markers, file footers).
+    pub settings: serde_json::Value,
+    /// Jobs to run, each independently.
+    pub units: Vec<Job>,
+    /// Reports of jobs an earlier run finished with these settings and
+    /// inputs (skipped now), by capture index.
+    pub reused: Vec<(u32, Vec<InputReport>)>,
+}
+
+/// What running one unit gave.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnitResult {
+    pub index: u32,
+    pub reports: Vec<InputReport>,
+    pub totals: RunTotals,
+    /// Its files are in place and its done marker written.
+    pub committed: bool,
+}
+
+/// Prepare `out_dir` for converting `inputs`: remove it first when
+/// `opts.overwrite`, read the done markers (an error if they were written
+/// with other settings), number the jobs, and delete what unfinished or
+/// outdated jobs left (files of jobs without a marker, hidden temporaries,
+/// files and markers of jobs whose inputs changed).
+pub fn plan_dataset(
     analyzer: &Analyzer,
     inputs: &[Input],
     out_dir: &Path,
     opts: &ConvertOptions,
-) -> Result<Manifest, ConvertError> {
-    let started = std::time::Instant::now();
-    let mut opts = opts.clone();
-    opts.threads = opts.threads.max(1);
-    opts.raw_bytes &= opts.packets;
+) -> Result<DatasetPlan, ConvertError> {
+    let opts = normalized(opts);
     if opts.overwrite {
         for d in ["flows", ".wa1kpcap"].into_iter().chain(output::ROW_TABLES) {
             let p = out_dir.join(d);
@@ -384,36 +243,90 @@ pub fn convert(
     let settings = settings_json(analyzer, &opts);
     let done = read_markers(out_dir, &settings)?;
     let jobs = plan(inputs, &done, opts.stitch);
-    let live: HashSet<u32> = done.values().map(|m| m.capture_index).collect();
-    output::remove_unfinished(out_dir, &live)?;
-
-    let mut reports: Vec<(u32, Vec<InputReport>)> = Vec::new();
-    let mut to_run = Vec::new();
+    let mut live: HashSet<u32> = done.values().map(|m| m.capture_index).collect();
+    let mut reused = Vec::new();
+    let mut units = Vec::new();
     for job in jobs {
         match reusable(&done, &job) {
-            Some(r) => reports.push((job.index, r)),
-            None => to_run.push(job),
+            Some(r) => reused.push((job.index, r)),
+            None => {
+                // An input that changed since its marker: redone from scratch.
+                if live.remove(&job.index) {
+                    let _ = std::fs::remove_file(marker_path(out_dir, job.index));
+                }
+                units.push(job);
+            }
         }
     }
-    if let Some(p) = &opts.progress {
-        p.set_total(to_run.iter().map(|j| j.bytes).sum(), to_run.len() as u64);
+    output::remove_unfinished(out_dir, &live)?;
+    Ok(DatasetPlan {
+        settings,
+        units,
+        reused,
+    })
+}
+
+/// Run one planned unit into `out_dir` on [`Job::workers`] workers: its
+/// files are committed together and then its done marker is written. With
+/// `clean`, what an earlier attempt at the same unit left (a Spark task
+/// retried after its executor died) is removed first.
+pub fn run_unit(
+    analyzer: &Analyzer,
+    out_dir: &Path,
+    opts: &ConvertOptions,
+    unit: &Job,
+    clean: bool,
+) -> Result<UnitResult, ConvertError> {
+    let opts = normalized(opts);
+    let settings = settings_json(analyzer, &opts);
+    if clean {
+        let _ = std::fs::remove_file(marker_path(out_dir, unit.index));
+        output::remove_job_files(out_dir, unit.index)?;
     }
     let ctx = output::OutputCtx::new(out_dir, &opts, &settings);
-    let results = run_jobs(analyzer, &ctx, &opts, to_run)?;
+    let r = pipeline::run_job(analyzer, &ctx, &opts, unit, unit.workers(&opts));
+    finish_unit(out_dir, &settings, r)
+}
+
+/// The done marker of a committed job, and its result.
+fn finish_unit(
+    out_dir: &Path,
+    settings: &serde_json::Value,
+    r: pipeline::JobResult,
+) -> Result<UnitResult, ConvertError> {
+    if r.committed {
+        let marker = DoneMarker {
+            settings: settings.clone(),
+            capture_index: r.index,
+            reports: r.reports.clone(),
+        };
+        write_atomically(
+            &marker_path(out_dir, r.index),
+            &serde_json::to_vec_pretty(&marker).map_err(std::io::Error::other)?,
+        )?;
+    }
     let mut totals = RunTotals::default();
+    totals.add(&r);
+    Ok(UnitResult {
+        index: r.index,
+        reports: r.reports,
+        totals,
+        committed: r.committed,
+    })
+}
+
+/// Write `manifest.json` for a planned conversion whose units gave
+/// `results` (in any order); `elapsed_s` is the whole run's.
+pub fn finish_dataset(
+    out_dir: &Path,
+    plan: &DatasetPlan,
+    results: Vec<UnitResult>,
+    elapsed_s: f64,
+) -> Result<Manifest, ConvertError> {
+    let mut totals = RunTotals::default();
+    let mut reports = plan.reused.clone();
     for r in results {
-        totals.add(&r);
-        if r.committed {
-            let marker = DoneMarker {
-                settings: settings.clone(),
-                capture_index: r.index,
-                reports: r.reports.clone(),
-            };
-            write_atomically(
-                &marker_path(out_dir, r.index),
-                &serde_json::to_vec_pretty(&marker).map_err(std::io::Error::other)?,
-            )?;
-        }
+        totals.merge(&r.totals);
         reports.push((r.index, r.reports));
     }
     reports.sort_by_key(|(i, _)| *i);
@@ -421,7 +334,7 @@ pub fn convert(
     let manifest = Manifest {
         tool: "wa1kpcap".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        settings,
+        settings: plan.settings.clone(),
         bytes: inputs.iter().map(|r| r.size_bytes).sum(),
         packets: inputs.iter().map(|r| r.packets).sum(),
         flows: inputs.iter().map(|r| r.flows).sum(),
@@ -429,13 +342,47 @@ pub fn convert(
         inputs_skipped: inputs.iter().filter(|r| r.skipped).count() as u64,
         inputs,
         totals,
-        elapsed_s: started.elapsed().as_secs_f64(),
+        elapsed_s,
     };
     write_atomically(
         &out_dir.join("manifest.json"),
         &serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?,
     )?;
     Ok(manifest)
+}
+
+/// Options as every phase applies them.
+fn normalized(opts: &ConvertOptions) -> ConvertOptions {
+    let mut opts = opts.clone();
+    opts.threads = opts.threads.max(1);
+    opts.raw_bytes &= opts.packets;
+    opts
+}
+
+/// Convert `inputs` into `out_dir`. Jobs already converted there with the
+/// same settings are skipped unless `opts.overwrite`, which removes the
+/// existing dataset first.
+pub fn convert(
+    analyzer: &Analyzer,
+    inputs: &[Input],
+    out_dir: &Path,
+    opts: &ConvertOptions,
+) -> Result<Manifest, ConvertError> {
+    let started = std::time::Instant::now();
+    let opts = normalized(opts);
+    let plan = plan_dataset(analyzer, inputs, out_dir, &opts)?;
+    if let Some(p) = &opts.progress {
+        p.set_total(
+            plan.units.iter().map(|j| j.bytes).sum(),
+            plan.units.len() as u64,
+        );
+    }
+    let ctx = output::OutputCtx::new(out_dir, &opts, &plan.settings);
+    let results = run_jobs(analyzer, &ctx, &opts, plan.units.clone())?
+        .into_iter()
+        .map(|r| finish_unit(out_dir, &plan.settings, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    finish_dataset(out_dir, &plan, results, started.elapsed().as_secs_f64())
 }
 
 /// Run the planned jobs: big ones one at a time on all threads, small ones
@@ -450,12 +397,16 @@ fn run_jobs(
         .num_threads(opts.threads)
         .build()
         .map_err(std::io::Error::other)?;
-    let (big, small): (Vec<Job>, Vec<Job>) = to_run
-        .into_iter()
-        .partition(|j| j.bytes >= opts.parallel_min_bytes || opts.stitch);
+    let (big, small): (Vec<Job>, Vec<Job>) = to_run.into_iter().partition(|j| j.workers(opts) > 1);
     let mut results: Vec<pipeline::JobResult> = Vec::new();
     for job in &big {
-        results.push(pipeline::run_job(analyzer, ctx, opts, job, opts.threads));
+        results.push(pipeline::run_job(
+            analyzer,
+            ctx,
+            opts,
+            job,
+            job.workers(opts),
+        ));
     }
     results.extend(pool.install(|| {
         small
@@ -467,6 +418,19 @@ fn run_jobs(
 }
 
 impl RunTotals {
+    /// Add another run's (or unit's) counters.
+    pub fn merge(&mut self, o: &RunTotals) {
+        self.packets_filtered_expr += o.packets_filtered_expr;
+        self.packets_non_ip += o.packets_non_ip;
+        self.fragments += o.fragments;
+        self.flows_evicted += o.flows_evicted;
+        self.flows_ended_idle += o.flows_ended_idle;
+        self.max_active_flows = self.max_active_flows.max(o.max_active_flows);
+        self.packet_rows += o.packet_rows;
+        self.dns_rows += o.dns_rows;
+        self.certificate_rows += o.certificate_rows;
+    }
+
     fn add(&mut self, r: &pipeline::JobResult) {
         self.packets_filtered_expr += r.summary.packets_filtered_expr;
         self.packets_non_ip += r.summary.packets_non_ip;
@@ -509,12 +473,25 @@ pub fn collect(
     inputs: &[Input],
     opts: &ConvertOptions,
 ) -> Result<Collected, ConvertError> {
-    let mut opts = opts.clone();
-    opts.threads = opts.threads.max(1);
-    opts.raw_bytes &= opts.packets;
+    collect_units(analyzer, plan_units(inputs, opts.stitch), opts)
+}
+
+/// The jobs of `inputs` as a new dataset numbers them: what
+/// [`collect_units`] runs, one unit per Spark task or all here.
+pub fn plan_units(inputs: &[Input], stitch: bool) -> Vec<Job> {
+    plan(inputs, &HashMap::new(), stitch)
+}
+
+/// As [`collect`], for units planned already (some of a larger plan: their
+/// flow ids are the plan's).
+pub fn collect_units(
+    analyzer: &Analyzer,
+    jobs: Vec<Job>,
+    opts: &ConvertOptions,
+) -> Result<Collected, ConvertError> {
+    let mut opts = normalized(opts);
     opts.partition_by = PartitionBy::None;
     let settings = settings_json(analyzer, &opts);
-    let jobs = plan(inputs, &HashMap::new(), opts.stitch);
     if let Some(p) = &opts.progress {
         p.set_total(jobs.iter().map(|j| j.bytes).sum(), jobs.len() as u64);
     }
@@ -617,10 +594,7 @@ fn plan(inputs: &[Input], done: &HashMap<String, DoneMarker>, stitch: bool) -> V
                     idx
                 }
             };
-            let bytes = inputs
-                .iter()
-                .map(|i| std::fs::metadata(&i.path).map_or(0, |m| m.len()))
-                .sum();
+            let bytes = inputs.iter().map(|i| i.size_mtime().0).sum();
             Job {
                 index,
                 inputs,
@@ -651,7 +625,7 @@ fn reusable(done: &HashMap<String, DoneMarker>, job: &Job) -> Option<Vec<InputRe
         return None;
     }
     for (r, i) in m.reports.iter().zip(&job.inputs) {
-        let (size, mtime) = size_mtime(&i.path);
+        let (size, mtime) = i.size_mtime();
         if r.capture != i.rel || r.size_bytes != size || r.mtime_unix_s != mtime {
             return None;
         }

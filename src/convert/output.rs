@@ -564,13 +564,18 @@ impl<'c> WorkerOutput<'c> {
     }
 
     /// Flush everything; the files are staged, not yet visible.
+    /// Partitions close in name order: file numbers (and in-memory batch
+    /// order) must not depend on a hash map's seed, so that every run of
+    /// the same job — the CLI's, a Spark task's — names its files alike.
     pub fn finish(mut self) -> WorkerDone {
-        let dirs: Vec<String> = self.flows.parts.keys().cloned().collect();
+        let mut dirs: Vec<String> = self.flows.parts.keys().cloned().collect();
+        dirs.sort_unstable();
         for d in dirs {
             self.close_flows(&d);
         }
         for t in 0..ROW_TABLES.len() {
-            let dirs: Vec<String> = self.rows[t].parts.keys().cloned().collect();
+            let mut dirs: Vec<String> = self.rows[t].parts.keys().cloned().collect();
+            dirs.sort_unstable();
             for d in dirs {
                 self.close_rows(t, &d);
             }
@@ -614,6 +619,33 @@ pub fn remove_unfinished(out_dir: &Path, live: &HashSet<u32>) -> std::io::Result
                 .is_some_and(|i| !live.contains(&i));
             if stale_tmp || orphan {
                 std::fs::remove_file(&f)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Remove every file of job `index`, committed or hidden temporary: a
+/// unit about to be redone.
+pub fn remove_job_files(out_dir: &Path, index: u32) -> std::io::Result<()> {
+    let prefix = format!("part-{index:06}-");
+    for table in std::iter::once("flows").chain(ROW_TABLES) {
+        let mut files = Vec::new();
+        collect_files(&out_dir.join(table), &mut files);
+        for f in files {
+            let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let ours = name.starts_with(&prefix)
+                || (name
+                    .strip_prefix('.')
+                    .is_some_and(|n| n.starts_with(&prefix))
+                    && name.ends_with(".tmp"));
+            if ours {
+                match std::fs::remove_file(&f) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
             }
         }
     }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 use super::output::{OutputCtx, WorkerOutput};
-use super::{size_mtime, ConvertOptions, InputReport, Job};
+use super::{ConvertOptions, InputReport, Job};
 use crate::analyzer::{Analyzer, Engine, RunSummary};
 use crate::capture::{Capture, RawPacket, SlicePackets};
 use crate::decode::{decode, plain_ip_pair};
@@ -189,7 +189,7 @@ pub(crate) fn run_job(
         .inputs
         .iter()
         .map(|i| {
-            let (size, mtime) = size_mtime(&i.path);
+            let (size, mtime) = i.size_mtime();
             InputReport {
                 path: i.path.display().to_string(),
                 capture: i.rel.clone(),
@@ -221,7 +221,11 @@ pub(crate) fn run_job(
     let captures: Vec<String> = job.inputs.iter().map(|i| i.rel.clone()).collect();
     let mut opened: Vec<Option<Capture>> = Vec::with_capacity(job.inputs.len());
     for (i, input) in job.inputs.iter().enumerate() {
-        match Capture::open(&input.path) {
+        let opened_input = match &input.data {
+            Some(bytes) => Capture::from_shared(bytes.clone()),
+            None => Capture::open(&input.path),
+        };
+        match opened_input {
             Ok(c) => opened.push(Some(c)),
             Err(e) => {
                 reports[i].error = Some(e.to_string());
