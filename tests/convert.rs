@@ -1170,5 +1170,74 @@ fn a_redone_unit_leaves_no_earlier_files() {
     let r = run_unit(&analyzer, &out, &o, &plan.units[0], true).unwrap();
     assert!(r.committed);
     assert!(!stale.exists() && !tmp.exists());
-    assert_eq!(files(&flows, "parquet").len(), 1);
+    let written = files(&flows, "parquet");
+    assert_eq!(written.len(), 1);
+
+    // a retry of a unit an attempt finished: read back from its marker,
+    // the same result, its files untouched
+    let mtime = std::fs::metadata(&written[0]).unwrap().modified().unwrap();
+    let again = run_unit(&analyzer, &out, &o, &plan.units[0], true).unwrap();
+    assert_eq!(
+        serde_json::to_value(&again).unwrap(),
+        serde_json::to_value(&r).unwrap()
+    );
+    assert_eq!(
+        std::fs::metadata(&written[0]).unwrap().modified().unwrap(),
+        mtime
+    );
+}
+
+/// Streamed batches are the tables `collect` keeps, a few at a time; a
+/// reader that goes away stops the run instead of blocking it, and the
+/// inputs say so.
+#[test]
+fn streamed_units_give_the_collected_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write_input(
+        dir.path(),
+        "a.pcap",
+        &wa1kpcap::sample::traffic_pcap(400).unwrap(),
+    );
+    let b = write_input(
+        dir.path(),
+        "b.pcap",
+        &wa1kpcap::sample::sample_pcap().unwrap(),
+    );
+    let found = discover(&[a, b]).0;
+    let analyzer = Analyzer::new();
+    let o = ConvertOptions {
+        dns: true,
+        parallel_min_bytes: 0,
+        ..opts()
+    };
+    let units = wa1kpcap::convert::plan_units(&found, false);
+    let whole = wa1kpcap::convert::collect_units(&analyzer, units.clone(), &o).unwrap();
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let reader = std::thread::spawn(move || rx.iter().collect::<Vec<_>>());
+    let c = wa1kpcap::convert::stream_units(&analyzer, units.clone(), &o, tx).unwrap();
+    let got = reader.join().unwrap();
+    assert!(c.flows.1.is_empty(), "streamed, not kept");
+    let of = |slot: usize| -> Vec<RecordBatch> {
+        got.iter()
+            .filter(|(t, _)| *t == slot)
+            .map(|(_, b)| b.clone())
+            .collect()
+    };
+    assert!(of(0).len() > 1, "more than one flows batch");
+    assert_eq!(flow_rows(&of(0)), flow_rows(&whole.flows.1));
+    let rows = |b: &[RecordBatch]| b.iter().map(RecordBatch::num_rows).sum::<usize>();
+    assert_eq!(rows(&of(2)), rows(&whole.row_tables[1].as_ref().unwrap().1));
+    assert!(rows(&of(2)) > 0);
+    assert_eq!(
+        serde_json::to_value(&c.inputs).unwrap(),
+        serde_json::to_value(&whole.inputs).unwrap()
+    );
+
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    drop(rx);
+    let gone = wa1kpcap::convert::stream_units(&analyzer, units, &o, tx).unwrap();
+    assert!(gone
+        .inputs
+        .iter()
+        .all(|r| r.error.as_deref() == Some("the reader of the tables went away")));
 }

@@ -166,6 +166,10 @@ struct DoneMarker {
     settings: serde_json::Value,
     capture_index: u32,
     reports: Vec<InputReport>,
+    /// The job's counters: a retried Spark task that finds its unit done
+    /// reports them as the first attempt did (absent in older markers).
+    #[serde(default)]
+    totals: RunTotals,
 }
 
 /// One unit of work: one input, or every input when stitching. Units run
@@ -268,8 +272,10 @@ pub fn plan_dataset(
 
 /// Run one planned unit into `out_dir` on [`Job::workers`] workers: its
 /// files are committed together and then its done marker is written. With
-/// `clean`, what an earlier attempt at the same unit left (a Spark task
-/// retried after its executor died) is removed first.
+/// `clean` (another scheduler's task, which may be a retry): a unit an
+/// earlier attempt finished — its marker matches the settings and inputs —
+/// is not redone, its result is read back; otherwise what an earlier
+/// attempt left (files, hidden temporaries) is removed first.
 pub fn run_unit(
     analyzer: &Analyzer,
     out_dir: &Path,
@@ -280,6 +286,9 @@ pub fn run_unit(
     let opts = normalized(opts);
     let settings = settings_json(analyzer, &opts);
     if clean {
+        if let Some(done) = finished_unit(out_dir, &settings, unit) {
+            return Ok(done);
+        }
         let _ = std::fs::remove_file(marker_path(out_dir, unit.index));
         output::remove_job_files(out_dir, unit.index)?;
     }
@@ -288,25 +297,52 @@ pub fn run_unit(
     finish_unit(out_dir, &settings, r)
 }
 
+/// The result of `unit` from its done marker, if an attempt finished it
+/// with these settings and inputs.
+fn finished_unit(out_dir: &Path, settings: &serde_json::Value, unit: &Job) -> Option<UnitResult> {
+    let bytes = std::fs::read(marker_path(out_dir, unit.index)).ok()?;
+    let m: DoneMarker = serde_json::from_slice(&bytes).ok()?;
+    if &m.settings != settings || m.capture_index != unit.index {
+        return None;
+    }
+    let first = m.reports.first()?.capture.clone();
+    let totals = m.totals.clone();
+    let reports = reusable(&HashMap::from([(first, m)]), unit)?;
+    Some(UnitResult {
+        index: unit.index,
+        // as the attempt that wrote them reported them: not skipped
+        reports: reports
+            .into_iter()
+            .map(|mut r| {
+                r.skipped = false;
+                r
+            })
+            .collect(),
+        totals,
+        committed: true,
+    })
+}
+
 /// The done marker of a committed job, and its result.
 fn finish_unit(
     out_dir: &Path,
     settings: &serde_json::Value,
     r: pipeline::JobResult,
 ) -> Result<UnitResult, ConvertError> {
+    let mut totals = RunTotals::default();
+    totals.add(&r);
     if r.committed {
         let marker = DoneMarker {
             settings: settings.clone(),
             capture_index: r.index,
             reports: r.reports.clone(),
+            totals: totals.clone(),
         };
         write_atomically(
             &marker_path(out_dir, r.index),
             &serde_json::to_vec_pretty(&marker).map_err(std::io::Error::other)?,
         )?;
     }
-    let mut totals = RunTotals::default();
-    totals.add(&r);
     Ok(UnitResult {
         index: r.index,
         reports: r.reports,
@@ -489,6 +525,34 @@ pub fn collect_units(
     jobs: Vec<Job>,
     opts: &ConvertOptions,
 ) -> Result<Collected, ConvertError> {
+    collect_into(analyzer, jobs, opts, None)
+}
+
+/// A batch of one of the tables: 0 is `flows`, `1 + i` is
+/// [`output::ROW_TABLES`]`[i]`.
+pub type TableBatch = (usize, arrow::record_batch::RecordBatch);
+
+/// As [`collect_units`], but each batch goes to `sink` as soon as it is
+/// built (in no particular order across workers), so memory holds the
+/// channel's few batches instead of whole tables: what a Spark task
+/// streams out. The returned tables are empty. When the receiver goes
+/// away, the workers stop writing (a cancel via `opts.progress` stops the
+/// readers too).
+pub fn stream_units(
+    analyzer: &Analyzer,
+    jobs: Vec<Job>,
+    opts: &ConvertOptions,
+    sink: crossbeam_channel::Sender<TableBatch>,
+) -> Result<Collected, ConvertError> {
+    collect_into(analyzer, jobs, opts, Some(sink))
+}
+
+fn collect_into(
+    analyzer: &Analyzer,
+    jobs: Vec<Job>,
+    opts: &ConvertOptions,
+    sink: Option<crossbeam_channel::Sender<TableBatch>>,
+) -> Result<Collected, ConvertError> {
     let mut opts = normalized(opts);
     opts.partition_by = PartitionBy::None;
     let settings = settings_json(analyzer, &opts);
@@ -497,6 +561,7 @@ pub fn collect_units(
     }
     let mut ctx = output::OutputCtx::new(Path::new(""), &opts, &settings);
     ctx.in_memory = true;
+    ctx.stream = sink;
     let mut results = run_jobs(analyzer, &ctx, &opts, jobs)?;
     results.sort_by_key(|r| r.index);
     let mut out = Collected {

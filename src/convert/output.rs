@@ -103,6 +103,9 @@ pub struct OutputCtx {
     settings: String,
     /// Batches are kept in memory ([`super::collect`]) instead of written.
     pub in_memory: bool,
+    /// … or, in memory mode, handed to this channel as they are built
+    /// ([`super::stream_units`]).
+    pub stream: Option<crossbeam_channel::Sender<super::TableBatch>>,
 }
 
 impl OutputCtx {
@@ -123,6 +126,7 @@ impl OutputCtx {
             columns,
             settings: settings.to_string(),
             in_memory: false,
+            stream: None,
         }
     }
 
@@ -340,7 +344,9 @@ impl<'c> WorkerOutput<'c> {
                 self.close_flows(&old);
             }
         }
-        let rows = if self.ctx.in_memory {
+        // Kept whole in memory: large batches (numpy reads them cheaply);
+        // streamed or written: small ones, so memory holds little.
+        let rows = if self.ctx.in_memory && self.ctx.stream.is_none() {
             MEMORY_FLOW_BATCH_ROWS
         } else {
             FLOW_BATCH_ROWS
@@ -470,9 +476,14 @@ impl<'c> WorkerOutput<'c> {
                 .iter()
                 .position(|t| *t == table)
                 .map_or(0, |i| i + 1);
-            match batch {
-                Ok(b) => self.batches[slot].push(b),
-                Err(e) => self.error = Some(e.to_string()),
+            match (batch, &self.ctx.stream) {
+                (Ok(b), Some(tx)) => {
+                    if tx.send((slot, b)).is_err() {
+                        self.error = Some("the reader of the tables went away".into());
+                    }
+                }
+                (Ok(b), None) => self.batches[slot].push(b),
+                (Err(e), _) => self.error = Some(e.to_string()),
             }
             return None;
         }
