@@ -26,13 +26,15 @@ use wa1kpcap::convert::{
 use wa1kpcap::filter::PacketFilter;
 use wa1kpcap::Analyzer;
 
+mod units;
+
 /// How often the waiting thread looks at signals and reports progress.
-const POLL: Duration = Duration::from_millis(100);
+pub(crate) const POLL: Duration = Duration::from_millis(100);
 
 /// Options shared by `analyze` and `convert`, read from a dict whose keys
 /// are the Python API's argument names. Unknown keys are an error, so a
 /// misspelt option never goes unnoticed.
-fn options(opts: &Bound<'_, PyDict>) -> PyResult<(Analyzer, ConvertOptions)> {
+pub(crate) fn options(opts: &Bound<'_, PyDict>) -> PyResult<(Analyzer, ConvertOptions)> {
     let mut a = Analyzer::new();
     let mut c = ConvertOptions::default();
     for (k, v) in opts.iter() {
@@ -117,7 +119,7 @@ fn non_negative(x: f64) -> Option<f64> {
 
 /// The inputs, or `FileNotFoundError` for the first path that names
 /// nothing (before any work starts).
-fn inputs(paths: &[PathBuf]) -> PyResult<Vec<Input>> {
+pub(crate) fn inputs(paths: &[PathBuf]) -> PyResult<Vec<Input>> {
     let found = convert::discover_all(paths);
     if let Some((p, why)) = found.missing.first() {
         return Err(PyFileNotFoundError::new_err((
@@ -146,7 +148,7 @@ fn prepare(
 /// caller's thread reports progress and checks for signals. On Ctrl-C the
 /// work is cancelled (readers stop within 4096 packets) and waited for, so
 /// no thread outlives the call; a panic becomes a Python exception.
-fn run_watched<T: Send + 'static>(
+pub(crate) fn run_watched<T: Send + 'static>(
     py: Python<'_>,
     progress: Arc<Progress>,
     on_progress: Option<Py<PyAny>>,
@@ -193,31 +195,37 @@ fn run_watched<T: Send + 'static>(
     };
     let _ = handle.join();
     report(py)?;
-    outcome.map_err(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown panic".into());
-        pyo3::panic::PanicException::new_err(format!(
-            "internal error in the wa1kpcap engine (please report it): {msg}"
-        ))
-    })
+    outcome.map_err(panic_error)
 }
 
-fn convert_error(e: ConvertError) -> PyErr {
+/// A panic of the engine's thread as a Python exception.
+pub(crate) fn panic_error(p: Box<dyn std::any::Any + Send>) -> PyErr {
+    let msg = p
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    pyo3::panic::PanicException::new_err(format!(
+        "internal error in the wa1kpcap engine (please report it): {msg}"
+    ))
+}
+
+pub(crate) fn convert_error(e: ConvertError) -> PyErr {
     match e {
         ConvertError::Io(e) => PyOSError::new_err(e.to_string()),
         other => PyValueError::new_err(other.to_string()),
     }
 }
 
-fn table(py: Python<'_>, (schema, batches): (SchemaRef, Vec<RecordBatch>)) -> PyResult<Py<PyAny>> {
+pub(crate) fn table(
+    py: Python<'_>,
+    (schema, batches): (SchemaRef, Vec<RecordBatch>),
+) -> PyResult<Py<PyAny>> {
     Ok(Py::new(py, PyTable::try_new(batches, schema)?)?.into_any())
 }
 
 /// The run's report (inputs, totals, summary, anomalies) as JSON text.
-fn report_json(c: &Collected) -> String {
+pub(crate) fn report_json(c: &Collected) -> String {
     let anomalies: serde_json::Map<String, serde_json::Value> = c
         .summary
         .anomalies
@@ -249,6 +257,11 @@ fn analyze(
         convert::collect(&analyzer, &inputs, &opts)
     })?
     .map_err(convert_error)?;
+    collected_dict(py, collected)
+}
+
+/// `analyze`'s answer: the tables and the report.
+pub(crate) fn collected_dict(py: Python<'_>, collected: Collected) -> PyResult<Py<PyDict>> {
     let out = PyDict::new(py);
     out.set_item("report", report_json(&collected))?;
     let Collected {
@@ -331,5 +344,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_filter, m)?)?;
     m.add_function(wrap_pyfunction!(write_sample, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    units::register(m)?;
     Ok(())
 }
