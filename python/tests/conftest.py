@@ -4,6 +4,7 @@ captures, the oracle the Python values are checked against."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -16,6 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import wa1kpcap
+
+
+# A self-signed P-256 certificate made for these tests (openssl req -x509,
+# CN=cert.example, O=Wa1k Test, C=DE, SAN cert.example, www.cert.example).
+CERT_DER = base64.b64decode(
+    "MIIB8TCCAZagAwIBAgIUBS98lqJYnq7XoaEksomct1TNSBgwCgYIKoZIzj0EAwIwODEVMBMGA1UEAwwMY2VydC5leGFtcGxlMRIwEAYDVQQKDAlXYTFrIFRlc3QxCzAJBgNVBAYTAkRFMB4XDTI2MTIwMjAyNDE0NFoXDTM2MTEyOTAyNDE0NFowODEVMBMGA1UEAwwMY2VydC5leGFtcGxlMRIwEAYDVQQKDAlXYTFrIFRlc3QxCzAJBgNVBAYTAkRFMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEop3puz2C6j9C5PkqLK66srDJWRGlX3vgP01viALzYUdyRCMgQzDmVENcWQd0qGCQtjSJYJ5GrMk0F5RnjV0wGqN+MHwwHQYDVR0OBBYEFAKS/tfguGjXqF/ICe/diYMRbZ4oMB8GA1UdIwQYMBaAFAKS/tfguGjXqF/ICe/diYMRbZ4oMA8GA1UdEwEB/wQFMAMBAf8wKQYDVR0RBCIwIIIMY2VydC5leGFtcGxlghB3d3cuY2VydC5leGFtcGxlMAoGCCqGSM49BAMCA0kAMEYCIQClYSyRuepdMwsXlhY1WzOq8OTaboDXHb/RD0syLxu14AIhAPVo0g9ZlAKaMlySYycCEai1O5o/S2ZWxYxYbU35fFjq")
 
 
 def cli_binary() -> str | None:
