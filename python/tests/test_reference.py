@@ -56,7 +56,9 @@ def reference(path) -> list[dict]:
             pytest.fail("WA1KPCAP_REFERENCE_PYTHON is not set in CI")
         print("skipped: WA1KPCAP_REFERENCE_PYTHON not set", file=sys.stderr)
         pytest.skip("no reference interpreter")
-    r = subprocess.run([py, "-c", DUMP, str(path)], check=True, capture_output=True, text=True)
+    # the reference's own wa1kpcap, whatever PYTHONPATH says ours is
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run([py, "-c", DUMP, str(path)], check=True, capture_output=True, text=True, env=env)
     return json.loads(r.stdout)
 
 
