@@ -98,6 +98,18 @@ fn unit_with(unit: &str, contents: Option<PyArray>) -> PyResult<Job> {
     Ok(job)
 }
 
+/// Units from a JSON list; `contents` go with the only one.
+fn units_with(units: &str, contents: Option<PyArray>) -> PyResult<Vec<Job>> {
+    let raw: Vec<serde_json::Value> = serde_json::from_str(units).map_err(json_err)?;
+    if contents.is_some() && raw.len() != 1 {
+        return Err(PyValueError::new_err("contents go with exactly one unit"));
+    }
+    let mut contents = contents;
+    raw.iter()
+        .map(|u| unit_with(&u.to_string(), contents.take()))
+        .collect()
+}
+
 /// Run one unit into the dataset `output` (planned by `plan_units` with
 /// that output): its files, then its done marker. What an earlier attempt
 /// at it left is removed first. Returns a `UnitResult` as JSON.
@@ -130,15 +142,7 @@ fn analyze_units(
     contents: Option<PyArray>,
 ) -> PyResult<Py<PyDict>> {
     let (analyzer, opts) = self::options(options)?;
-    let raw: Vec<serde_json::Value> = serde_json::from_str(units).map_err(json_err)?;
-    if contents.is_some() && raw.len() != 1 {
-        return Err(PyValueError::new_err("contents go with exactly one unit"));
-    }
-    let mut jobs = Vec::with_capacity(raw.len());
-    let mut contents = contents;
-    for u in raw {
-        jobs.push(unit_with(&u.to_string(), contents.take())?);
-    }
+    let jobs = units_with(units, contents)?;
     let collected = run_watched(py, Arc::new(Progress::default()), None, move || {
         convert::collect_units(&analyzer, jobs, &opts)
     })?
@@ -231,15 +235,7 @@ fn stream_units(
                 .ok_or_else(|| PyValueError::new_err(format!("unknown table {other:?}")))?
         }
     };
-    let raw: Vec<serde_json::Value> = serde_json::from_str(units).map_err(json_err)?;
-    if contents.is_some() && raw.len() != 1 {
-        return Err(PyValueError::new_err("contents go with exactly one unit"));
-    }
-    let mut jobs = Vec::with_capacity(raw.len());
-    let mut contents = contents;
-    for u in raw {
-        jobs.push(unit_with(&u.to_string(), contents.take())?);
-    }
+    let jobs = units_with(units, contents)?;
     let progress = Arc::new(Progress::default());
     opts.progress = Some(progress.clone());
     // Two batches in flight: one being read by Python, one ready.

@@ -615,31 +615,33 @@ pub struct WorkerDone {
 /// Remove data files of jobs that have no done marker (a run was killed
 /// after committing some of a job's files) and stale hidden temporaries.
 pub fn remove_unfinished(out_dir: &Path, live: &HashSet<u32>) -> std::io::Result<()> {
-    for table in std::iter::once("flows").chain(ROW_TABLES) {
-        let mut files = Vec::new();
-        collect_files(&out_dir.join(table), &mut files);
-        for f in files {
-            let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            let stale_tmp = name.starts_with('.') && name.ends_with(".tmp");
-            let orphan = name
-                .strip_prefix("part-")
-                .and_then(|r| r.split('-').next())
-                .and_then(|i| i.parse::<u32>().ok())
-                .is_some_and(|i| !live.contains(&i));
-            if stale_tmp || orphan {
-                std::fs::remove_file(&f)?;
-            }
-        }
-    }
-    Ok(())
+    remove_table_files(out_dir, |name| {
+        let stale_tmp = name.starts_with('.') && name.ends_with(".tmp");
+        let orphan = name
+            .strip_prefix("part-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|i| i.parse::<u32>().ok())
+            .is_some_and(|i| !live.contains(&i));
+        stale_tmp || orphan
+    })
 }
 
 /// Remove every file of job `index`, committed or hidden temporary: a
 /// unit about to be redone.
 pub fn remove_job_files(out_dir: &Path, index: u32) -> std::io::Result<()> {
     let prefix = format!("part-{index:06}-");
+    remove_table_files(out_dir, |name| {
+        name.starts_with(&prefix)
+            || (name
+                .strip_prefix('.')
+                .is_some_and(|n| n.starts_with(&prefix))
+                && name.ends_with(".tmp"))
+    })
+}
+
+/// Remove the files of every table whose name `doomed` picks (one already
+/// gone is no error: another attempt may be cleaning too).
+fn remove_table_files(out_dir: &Path, doomed: impl Fn(&str) -> bool) -> std::io::Result<()> {
     for table in std::iter::once("flows").chain(ROW_TABLES) {
         let mut files = Vec::new();
         collect_files(&out_dir.join(table), &mut files);
@@ -647,12 +649,7 @@ pub fn remove_job_files(out_dir: &Path, index: u32) -> std::io::Result<()> {
             let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            let ours = name.starts_with(&prefix)
-                || (name
-                    .strip_prefix('.')
-                    .is_some_and(|n| n.starts_with(&prefix))
-                    && name.ends_with(".tmp"));
-            if ours {
+            if doomed(name) {
                 match std::fs::remove_file(&f) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                     _ => {}
