@@ -184,6 +184,18 @@ def _plan(paths, opts: dict, output: Optional[str]) -> tuple[dict, Optional[Any]
     return json.loads(_native.plan_units(names, opts, output)), None
 
 
+def _cores(spark) -> int:
+    """The cluster's cores as Spark schedules them (Spark Connect has no
+    SparkContext: its configured default parallelism, else this host's)."""
+    try:
+        return max(1, spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect
+        try:
+            return max(1, int(spark.conf.get("spark.default.parallelism")))
+        except Exception:
+            return os.cpu_count() or 1
+
+
 def _default_threads(spark, units: list[dict], options: dict) -> dict:
     """``threads`` per task unless given: Spark's cores per task, or, when
     the job has fewer units than the cluster has cores, the cores spread
@@ -191,7 +203,7 @@ def _default_threads(spark, units: list[dict], options: dict) -> dict:
     packet-parallel in its task instead of on one core)."""
     if options.get("threads") is not None:
         return options
-    cores = max(1, spark.sparkContext.defaultParallelism)
+    cores = _cores(spark)
     per_task = int(spark.conf.get("spark.task.cpus", "1") or 1)
     per_executor = int(spark.conf.get("spark.executor.cores", str(cores)) or cores)
     threads = max(per_task, min(per_executor, cores // max(1, len(units))))
@@ -217,7 +229,7 @@ def _pack(units: list[dict], cores: int) -> list[list[dict]]:
 # --- tasks ---------------------------------------------------------------
 
 def _run_units(spark, paths_df, tasks: list[list[dict]], by_path: dict[str, dict], stitch: bool,
-               work, schema: pa.Schema):
+               work, schema: pa.Schema, resumed: bool = False):
     """A DataFrame whose rows ``work(unit_json, contents)`` yields (Arrow
     batches of ``schema``), computed in Spark tasks: one task per entry of
     ``tasks`` for paths, Spark's own file partitions for a DataFrame."""
@@ -237,7 +249,10 @@ def _run_units(spark, paths_df, tasks: list[list[dict]], by_path: dict[str, dict
         return ids.mapInArrow(run, spark_types)
 
     units = {p: json.dumps(u) for p, u in by_path.items()}
-    df = paths_df.select("path", "content").where(paths_df["path"].isin(list(units)))
+    df = paths_df.select("path", "content")
+    if resumed:
+        # only the files still to do are read
+        df = df.where(paths_df["path"].isin(list(units)))
     if stitch:
         # One series, one unit: its files meet in one task, in order.
         df = df.coalesce(1)
@@ -300,7 +315,7 @@ def read_captures(spark, paths, table: str = "flows", **options):
             yield pa.RecordBatch.from_pylist(rows, schema=INPUTS_SCHEMA)
 
     by_path = {i["path"]: u for u in units for i in u["inputs"]} if df is not None else {}
-    tasks = _pack(units, spark.sparkContext.defaultParallelism) if df is None else []
+    tasks = _pack(units, _cores(spark)) if df is None else []
     return _run_units(spark, df, tasks, by_path, bool(opts.get("stitch")), work, target)
 
 
@@ -333,8 +348,9 @@ def convert(spark, paths, output: Union[str, Path], partition_by: str = "date", 
     results: list[str] = []
     if units:
         by_path = {i["path"]: u for u in units for i in u["inputs"]} if df is not None else {}
-        tasks = _pack(units, spark.sparkContext.defaultParallelism) if df is None else []
-        rows = _run_units(spark, df, tasks, by_path, bool(opts.get("stitch")), work, schema).collect()
+        tasks = _pack(units, _cores(spark)) if df is None else []
+        rows = _run_units(spark, df, tasks, by_path, bool(opts.get("stitch")), work, schema,
+                          resumed=bool(plan["reused"])).collect()
         results = [r["result"] for r in rows]
     manifest = json.loads(_native.finish_units(json.dumps(plan), results, out, time.monotonic() - started))
     for r in manifest["inputs"]:
