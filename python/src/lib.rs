@@ -28,6 +28,9 @@ use wa1kpcap::Analyzer;
 
 mod units;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How often the waiting thread looks at signals and reports progress.
 pub(crate) const POLL: Duration = Duration::from_millis(100);
 
