@@ -5,17 +5,15 @@
 //! markers, manifest). Units travel as JSON text between them.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::PyArray;
-
-use std::sync::atomic::Ordering;
-
-use crossbeam_channel::{Receiver, RecvTimeoutError};
 use wa1kpcap::convert::output::ROW_TABLES;
 use wa1kpcap::convert::{
     self, Collected, ConvertError, DatasetPlan, Input, Job, Progress, TableBatch, UnitResult,
@@ -23,8 +21,8 @@ use wa1kpcap::convert::{
 
 use crate::{convert_error, inputs, options, panic_error, report_json, run_watched, table, POLL};
 
-fn json_err(e: serde_json::Error) -> PyErr {
-    PyValueError::new_err(format!("work unit JSON: {e}"))
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> {
+    serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("work unit JSON: {e}")))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> PyResult<String> {
@@ -47,7 +45,7 @@ fn plan_units(
 ) -> PyResult<String> {
     let (analyzer, opts) = self::options(options)?;
     let found: Vec<Input> = match listed {
-        Some(text) => serde_json::from_str(text).map_err(json_err)?,
+        Some(text) => from_json(text)?,
         None => inputs(&paths)?,
     };
     let plan = match output {
@@ -63,12 +61,10 @@ fn plan_units(
     to_json(&plan)
 }
 
-/// A unit from JSON, with the bytes of its inputs when given: an Arrow
-/// binary array (Spark's `binaryFile` `content`), one element per input,
-/// taken over the C data interface and copied once (the engine reads it
-/// off the GIL).
-fn unit_with(unit: &str, contents: Option<PyArray>) -> PyResult<Job> {
-    let mut job: Job = serde_json::from_str(unit).map_err(json_err)?;
+/// Hand `job` the bytes of its inputs: an Arrow binary array (Spark's
+/// `binaryFile` `content`), one element per input, taken over the C data
+/// interface and copied once (the engine reads it off the GIL).
+fn with_contents(mut job: Job, contents: Option<PyArray>) -> PyResult<Job> {
     let Some(contents) = contents else {
         return Ok(job);
     };
@@ -98,18 +94,6 @@ fn unit_with(unit: &str, contents: Option<PyArray>) -> PyResult<Job> {
     Ok(job)
 }
 
-/// Units from a JSON list; `contents` go with the only one.
-fn units_with(units: &str, contents: Option<PyArray>) -> PyResult<Vec<Job>> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(units).map_err(json_err)?;
-    if contents.is_some() && raw.len() != 1 {
-        return Err(PyValueError::new_err("contents go with exactly one unit"));
-    }
-    let mut contents = contents;
-    raw.iter()
-        .map(|u| unit_with(&u.to_string(), contents.take()))
-        .collect()
-}
-
 /// Run one unit into the dataset `output` (planned by `plan_units` with
 /// that output): its files, then its done marker. What an earlier attempt
 /// at it left is removed first. Returns a `UnitResult` as JSON.
@@ -123,7 +107,7 @@ fn run_unit(
     contents: Option<PyArray>,
 ) -> PyResult<String> {
     let (analyzer, opts) = self::options(options)?;
-    let job = unit_with(unit, contents)?;
+    let job = with_contents(from_json(unit)?, contents)?;
     let result = run_watched(py, Arc::new(Progress::default()), None, move || {
         convert::run_unit(&analyzer, &output, &opts, &job, true)
     })?
@@ -134,15 +118,9 @@ fn run_unit(
 /// The tables of planned units (JSON list; `[]` gives empty tables, the
 /// schemas), as `analyze` returns them, flow ids those of the plan.
 #[pyfunction]
-#[pyo3(signature = (units, options, contents=None))]
-fn analyze_units(
-    py: Python<'_>,
-    units: &str,
-    options: &Bound<'_, PyDict>,
-    contents: Option<PyArray>,
-) -> PyResult<Py<PyDict>> {
+fn analyze_units(py: Python<'_>, units: &str, options: &Bound<'_, PyDict>) -> PyResult<Py<PyDict>> {
     let (analyzer, opts) = self::options(options)?;
-    let jobs = units_with(units, contents)?;
+    let jobs: Vec<Job> = from_json(units)?;
     let collected = run_watched(py, Arc::new(Progress::default()), None, move || {
         convert::collect_units(&analyzer, jobs, &opts)
     })?
@@ -216,11 +194,11 @@ impl Drop for UnitStream {
 }
 
 /// Stream the `table` (`flows`, `packets`, `dns`, `tls_certificates`) of
-/// planned units (JSON list), batch by batch: a `UnitStream`.
+/// one planned unit (JSON), batch by batch: a `UnitStream`.
 #[pyfunction]
-#[pyo3(signature = (units, options, table, contents=None))]
+#[pyo3(signature = (unit, options, table, contents=None))]
 fn stream_units(
-    units: &str,
+    unit: &str,
     options: &Bound<'_, PyDict>,
     table: &str,
     contents: Option<PyArray>,
@@ -235,7 +213,7 @@ fn stream_units(
                 .ok_or_else(|| PyValueError::new_err(format!("unknown table {other:?}")))?
         }
     };
-    let jobs = units_with(units, contents)?;
+    let jobs = vec![with_contents(from_json(unit)?, contents)?];
     let progress = Arc::new(Progress::default());
     opts.progress = Some(progress.clone());
     // Two batches in flight: one being read by Python, one ready.
@@ -266,10 +244,10 @@ fn finish_units(
     output: PathBuf,
     elapsed_s: f64,
 ) -> PyResult<String> {
-    let plan: DatasetPlan = serde_json::from_str(plan).map_err(json_err)?;
+    let plan: DatasetPlan = from_json(plan)?;
     let results = results
         .iter()
-        .map(|r| serde_json::from_str::<UnitResult>(r).map_err(json_err))
+        .map(|r| from_json::<UnitResult>(r))
         .collect::<PyResult<Vec<_>>>()?;
     let manifest =
         convert::finish_dataset(&output, &plan, results, elapsed_s).map_err(convert_error)?;

@@ -29,6 +29,7 @@ Options are the Python API's (``read_tables``): ``udp_timeout``,
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import sys
@@ -218,26 +219,29 @@ def _pack(units: list[dict], cores: int) -> list[list[dict]]:
     n = min(len(units), max(1, cores * TASKS_PER_CORE))
     tasks: list[list[dict]] = [[] for _ in range(n)]
     load = [0] * n
+    free = [(0, k) for k in range(n)]  # (load, task): the least loaded on top
     for u in sorted(units, key=lambda u: (-u["bytes"], u["index"])):
-        i = min(range(n), key=lambda k: (load[k], k))
-        tasks[i].append(u)
-        load[i] += u["bytes"]
+        _, k = heapq.heappop(free)
+        tasks[k].append(u)
+        load[k] += u["bytes"]
+        heapq.heappush(free, (load[k], k))
     order = sorted(range(n), key=lambda k: -load[k])
     return [tasks[k] for k in order if tasks[k]]
 
 
 # --- tasks ---------------------------------------------------------------
 
-def _run_units(spark, paths_df, tasks: list[list[dict]], by_path: dict[str, dict], stitch: bool,
-               work, schema: pa.Schema, resumed: bool = False):
+def _run_units(spark, paths_df, units: list[dict], stitch: bool, work, schema: pa.Schema,
+               resumed: bool = False):
     """A DataFrame whose rows ``work(unit_json, contents)`` yields (Arrow
-    batches of ``schema``), computed in Spark tasks: one task per entry of
-    ``tasks`` for paths, Spark's own file partitions for a DataFrame."""
+    batches of ``schema``), computed in Spark tasks: the units packed into
+    tasks (``_pack``) for paths, Spark's own file partitions for a
+    DataFrame."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     spark_types = from_arrow_schema(schema)
     if paths_df is None:
-        task_units = [[json.dumps(u) for u in t] for t in tasks]
+        task_units = [[json.dumps(u) for u in t] for t in _pack(units, _cores(spark))]
 
         def run(batches: Iterator[pa.RecordBatch]):
             for b in batches:
@@ -248,11 +252,11 @@ def _run_units(spark, paths_df, tasks: list[list[dict]], by_path: dict[str, dict
         ids = spark.range(0, len(task_units), numPartitions=max(1, len(task_units)))
         return ids.mapInArrow(run, spark_types)
 
-    units = {p: json.dumps(u) for p, u in by_path.items()}
+    by_path = {i["path"]: json.dumps(u) for u in units for i in u["inputs"]}
     df = paths_df.select("path", "content")
     if resumed:
         # only the files still to do are read
-        df = df.where(paths_df["path"].isin(list(units)))
+        df = df.where(paths_df["path"].isin(list(by_path)))
     if stitch:
         # One series, one unit: its files meet in one task, in order.
         df = df.coalesce(1)
@@ -264,23 +268,22 @@ def _run_units(spark, paths_df, tasks: list[list[dict]], by_path: dict[str, dict
                 for i, p in enumerate(b.column("path").to_pylist()):
                     got[p] = b.column("content").slice(i, 1)
             if got:
-                unit = next(iter(units.values()))
+                unit = next(iter(by_path.values()))
                 order = [inp["path"] for inp in json.loads(unit)["inputs"]]
                 yield from work(unit, pa.concat_arrays([got[p] for p in order]))
             return
         for b in batches:
             content = b.column("content")
             for i, p in enumerate(b.column("path").to_pylist()):
-                yield from work(units[p], content.slice(i, 1))
+                yield from work(by_path[p], content.slice(i, 1))
 
     return df.mapInArrow(run_df, spark_types)
 
 
 def _cast_batches(table: pa.Table, target: pa.Schema) -> Iterator[pa.RecordBatch]:
-    # The engine's types are Spark's already (checked by the tests): no copy
-    # then; any other type is cast, safely.
-    t = table if table.schema.equals(target) else table.cast(target, safe=True)
-    yield from t.to_batches()
+    # A column already of its target type keeps its buffers (the engine's
+    # types are Spark's: no copy); any other is cast, safely.
+    yield from table.cast(target, safe=True).to_batches()
 
 
 def read_captures(spark, paths, table: str = "flows", **options):
@@ -301,7 +304,7 @@ def read_captures(spark, paths, table: str = "flows", **options):
     def work(unit: str, contents) -> Iterator[pa.RecordBatch]:
         # Batches leave the engine as they are built: a task holds a few of
         # them, not its unit's whole table.
-        stream = _native.stream_units(f"[{unit}]", opts, "flows" if table == "inputs" else table, contents)
+        stream = _native.stream_units(unit, opts, "flows" if table == "inputs" else table, contents)
         for part in stream:
             if table != "inputs":
                 yield from _cast_batches(arrow_table(part), target)
@@ -314,9 +317,7 @@ def read_captures(spark, paths, table: str = "flows", **options):
             rows = [{k: r.get(k) for k in INPUTS_SCHEMA.names} for r in report["inputs"]]
             yield pa.RecordBatch.from_pylist(rows, schema=INPUTS_SCHEMA)
 
-    by_path = {i["path"]: u for u in units for i in u["inputs"]} if df is not None else {}
-    tasks = _pack(units, _cores(spark)) if df is None else []
-    return _run_units(spark, df, tasks, by_path, bool(opts.get("stitch")), work, target)
+    return _run_units(spark, df, units, bool(opts.get("stitch")), work, target)
 
 
 def convert(spark, paths, output: Union[str, Path], partition_by: str = "date", format: str = "parquet",
@@ -347,9 +348,7 @@ def convert(spark, paths, output: Union[str, Path], partition_by: str = "date", 
 
     results: list[str] = []
     if units:
-        by_path = {i["path"]: u for u in units for i in u["inputs"]} if df is not None else {}
-        tasks = _pack(units, _cores(spark)) if df is None else []
-        rows = _run_units(spark, df, tasks, by_path, bool(opts.get("stitch")), work, schema,
+        rows = _run_units(spark, df, units, bool(opts.get("stitch")), work, schema,
                           resumed=bool(plan["reused"])).collect()
         results = [r["result"] for r in rows]
     manifest = json.loads(_native.finish_units(json.dumps(plan), results, out, time.monotonic() - started))

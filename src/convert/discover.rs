@@ -45,6 +45,14 @@ impl Input {
         }
         super::size_mtime(&self.path)
     }
+
+    /// Its capture: the bytes handed over, else the file.
+    pub fn open(&self) -> Result<crate::capture::Capture, crate::capture::CaptureError> {
+        match &self.data {
+            Some(bytes) => crate::capture::Capture::from_shared(bytes.clone()),
+            None => crate::capture::Capture::open(&self.path),
+        }
+    }
 }
 
 impl std::fmt::Debug for Input {

@@ -251,7 +251,7 @@ pub fn plan_dataset(
     let mut reused = Vec::new();
     let mut units = Vec::new();
     for job in jobs {
-        match reusable(&done, &job) {
+        match done.get(&job.inputs[0].rel).and_then(|m| reusable(m, &job)) {
             Some(r) => reused.push((job.index, r)),
             None => {
                 // An input that changed since its marker: redone from scratch.
@@ -305,9 +305,7 @@ fn finished_unit(out_dir: &Path, settings: &serde_json::Value, unit: &Job) -> Op
     if &m.settings != settings || m.capture_index != unit.index {
         return None;
     }
-    let first = m.reports.first()?.capture.clone();
-    let totals = m.totals.clone();
-    let reports = reusable(&HashMap::from([(first, m)]), unit)?;
+    let reports = reusable(&m, unit)?;
     Some(UnitResult {
         index: unit.index,
         // as the attempt that wrote them reported them: not skipped
@@ -318,7 +316,7 @@ fn finished_unit(out_dir: &Path, settings: &serde_json::Value, unit: &Job) -> Op
                 r
             })
             .collect(),
-        totals,
+        totals: m.totals,
         committed: true,
     })
 }
@@ -329,8 +327,7 @@ fn finish_unit(
     settings: &serde_json::Value,
     r: pipeline::JobResult,
 ) -> Result<UnitResult, ConvertError> {
-    let mut totals = RunTotals::default();
-    totals.add(&r);
+    let totals = RunTotals::of_job(&r);
     if r.committed {
         let marker = DoneMarker {
             settings: settings.clone(),
@@ -467,16 +464,19 @@ impl RunTotals {
         self.certificate_rows += o.certificate_rows;
     }
 
-    fn add(&mut self, r: &pipeline::JobResult) {
-        self.packets_filtered_expr += r.summary.packets_filtered_expr;
-        self.packets_non_ip += r.summary.packets_non_ip;
-        self.fragments += r.summary.fragments;
-        self.flows_evicted += r.summary.table.flows_evicted;
-        self.flows_ended_idle += r.summary.table.flows_ended_idle;
-        self.max_active_flows = self.max_active_flows.max(r.summary.table.max_active_flows);
-        self.packet_rows += r.row_counts[output::PACKETS];
-        self.dns_rows += r.row_counts[output::DNS];
-        self.certificate_rows += r.row_counts[output::CERTS];
+    /// One job's counters.
+    fn of_job(r: &pipeline::JobResult) -> RunTotals {
+        RunTotals {
+            packets_filtered_expr: r.summary.packets_filtered_expr,
+            packets_non_ip: r.summary.packets_non_ip,
+            fragments: r.summary.fragments,
+            flows_evicted: r.summary.table.flows_evicted,
+            flows_ended_idle: r.summary.table.flows_ended_idle,
+            max_active_flows: r.summary.table.max_active_flows,
+            packet_rows: r.row_counts[output::PACKETS],
+            dns_rows: r.row_counts[output::DNS],
+            certificate_rows: r.row_counts[output::CERTS],
+        }
     }
 }
 
@@ -573,7 +573,7 @@ fn collect_into(
         summary: Default::default(),
     };
     for r in results {
-        out.totals.add(&r);
+        out.totals.merge(&RunTotals::of_job(&r));
         out.summary.merge(&r.summary);
         let [flows, rows @ ..] = r.batches;
         out.flows.1.extend(flows);
@@ -682,10 +682,9 @@ pub(crate) fn size_mtime(path: &Path) -> (u64, i64) {
     (meta.len(), mtime)
 }
 
-/// The earlier reports of `job`, if it finished with these same inputs
+/// The reports of marker `m` for `job`, if it finished with these same inputs
 /// unchanged (same names, sizes and mtimes).
-fn reusable(done: &HashMap<String, DoneMarker>, job: &Job) -> Option<Vec<InputReport>> {
-    let m = done.get(&job.inputs[0].rel)?;
+fn reusable(m: &DoneMarker, job: &Job) -> Option<Vec<InputReport>> {
     if m.reports.len() != job.inputs.len() {
         return None;
     }

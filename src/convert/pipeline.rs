@@ -221,11 +221,7 @@ pub(crate) fn run_job(
     let captures: Vec<String> = job.inputs.iter().map(|i| i.rel.clone()).collect();
     let mut opened: Vec<Option<Capture>> = Vec::with_capacity(job.inputs.len());
     for (i, input) in job.inputs.iter().enumerate() {
-        let opened_input = match &input.data {
-            Some(bytes) => Capture::from_shared(bytes.clone()),
-            None => Capture::open(&input.path),
-        };
-        match opened_input {
+        match input.open() {
             Ok(c) => opened.push(Some(c)),
             Err(e) => {
                 reports[i].error = Some(e.to_string());
