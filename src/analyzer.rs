@@ -163,6 +163,13 @@ impl Analyzer {
         self
     }
 
+    /// Bound the estimated memory of the flows held at once (bytes; `None`:
+    /// no bound): beyond it the least recently active flows end early.
+    pub fn max_flow_memory(mut self, bytes: Option<u64>) -> Self {
+        self.config.max_flow_bytes = bytes;
+        self
+    }
+
     /// Add a custom per-flow feature (the seed's `register_feature`).
     pub fn register_feature(mut self, processor: impl FeatureProcessor + 'static) -> Self {
         self.features.push(Arc::new(processor));

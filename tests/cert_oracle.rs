@@ -154,7 +154,7 @@ fn certificates_match_zeek() {
             .unwrap_or_else(|e| panic!("{}: {e}", trace.display()));
         let ours: HashMap<&str, &Certificate> = flows
             .iter()
-            .filter_map(|f| f.app.as_ref()?.tls.as_ref())
+            .filter_map(|f| f.app.as_ref()?.tls.as_deref())
             .flat_map(|t| t.certificates.iter())
             .map(|c| (c.sha256.as_str(), c))
             .collect();
@@ -263,7 +263,7 @@ fn leaf_certificates_match_ndpi() {
         };
         let ours: HashMap<String, &Certificate> = flows
             .iter()
-            .filter_map(|f| f.app.as_ref()?.tls.as_ref())
+            .filter_map(|f| f.app.as_ref()?.tls.as_deref())
             .flat_map(|t| t.certificates.iter())
             .map(|c| (c.sha1.to_uppercase(), c))
             .collect();

@@ -301,3 +301,33 @@ fn convert_the_whole_corpus_with_one_command() {
         summary["inputs"], summary["inputs_with_errors"], summary["packets"], summary["flows"]
     );
 }
+
+#[test]
+fn convert_has_a_memory_budget_by_default_and_0_lifts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("s.pcap");
+    std::fs::write(&input, wa1kpcap::sample::sample_pcap().unwrap()).unwrap();
+    // (argument, MiB recorded in the manifest; None: no bound)
+    for (arg, expect) in [
+        (None, Some(512u64)),
+        (Some("0"), None),
+        (Some("300"), Some(300)),
+    ] {
+        let out = dir.path().join(format!("ds-{}", arg.unwrap_or("default")));
+        let mut cmd = bin();
+        cmd.args(["convert", "-q", "-o", out.to_str().unwrap()]);
+        if let Some(a) = arg {
+            cmd.args(["--max-memory", a]);
+        }
+        let res = cmd.arg(&input).output().unwrap();
+        assert_eq!(res.status.code(), Some(0), "{res:?}");
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(
+            m["settings"]["max_memory_bytes"].as_u64(),
+            expect.map(|mib| mib << 20),
+            "{arg:?}"
+        );
+        assert_eq!(m["totals"]["flows_evicted"].as_u64(), Some(0));
+    }
+}

@@ -598,13 +598,12 @@ fn filter_and_memory_bound() {
         .sum::<u64>();
     assert!(m.totals.packets_filtered_expr >= tcp_frames);
 
-    // A memory bound leaving room for 32 flows (one worker: a small job):
-    // flows end early, flagged and counted, and no packet is lost.
+    // A memory bound leaving 32 KiB of flow state (one worker: a small
+    // job; a few dozen flows): flows end early, flagged and counted, and
+    // no packet is lost.
     let out = dir.path().join("bounded");
     let o = ConvertOptions {
-        max_memory_bytes: Some(
-            wa1kpcap::convert::WORKER_BUFFER_BYTES + 32 * wa1kpcap::convert::FLOW_BYTES_ESTIMATE,
-        ),
+        max_memory_bytes: Some(wa1kpcap::convert::WORKER_BUFFER_BYTES + (32 << 10)),
         ..opts()
     };
     let m = convert(&Analyzer::new().filter_retrans(false), &found, &out, &o).unwrap();

@@ -333,7 +333,7 @@ fn dns_events_and_flow_columns_match_tshark() {
                 mismatches.push(format!("{name} frame {frame}: event of an unknown flow"));
                 continue;
             };
-            let Some(d) = flow.app.as_ref().and_then(|a| a.dns.as_ref()) else {
+            let Some(d) = flow.app.as_ref().and_then(|a| a.dns.as_deref()) else {
                 mismatches.push(format!("{name} frame {frame}: its flow has no DNS summary"));
                 continue;
             };

@@ -392,3 +392,100 @@ fn a_closed_flow_ends_as_closed_even_when_expiry_has_not_reached_it() {
     let flows = run(&Analyzer::new(), &alone);
     assert_eq!(flows[0].end_reason, EndReason::Fin);
 }
+
+/// As [`run`], with the run's summary.
+fn run_with_summary(a: &Analyzer, trace: &Trace) -> (Vec<Flow>, wa1kpcap::RunSummary) {
+    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535).unwrap();
+    for (t, f) in trace {
+        w.write(*t, f, f.len() as u32).unwrap();
+    }
+    let mut cap = Capture::from_bytes(w.into_inner()).unwrap();
+    let mut flows = Vec::new();
+    let summary = a.stream_capture(&mut cap, |f| flows.push(f)).unwrap();
+    (flows, summary)
+}
+
+#[test]
+fn a_memory_budget_ends_the_least_recent_flows_early_and_loses_nothing() {
+    // 2 000 one-packet flows (a SYN scan), all open to the end.
+    let trace: Trace = (0..2000u16)
+        .map(|i| (T0 + i64::from(i) * MS, tcp(true, 20000 + i, 7, "S", b"")))
+        .collect();
+    let budget = 100u64 << 10;
+    let a = Analyzer::new().max_flow_memory(Some(budget));
+    let (flows, summary) = run_with_summary(&a, &trace);
+    assert_eq!(flows.len(), 2000, "every flow is written");
+    assert_eq!(flows.iter().map(|f| f.packet_count()).sum::<u64>(), 2000);
+    let evicted = flows
+        .iter()
+        .filter(|f| f.end_reason == EndReason::Evicted)
+        .count() as u64;
+    assert_eq!(evicted, summary.table.flows_evicted);
+    // A flow's state is at least 500 bytes (its slot), so at most 204 fit.
+    assert!(evicted >= 2000 - 204, "{evicted} evicted");
+    assert!(summary.table.max_active_flows <= 204);
+    assert!(summary.table.max_flow_bytes <= budget);
+    // Evicted in order of activity: the survivors are the last flows.
+    let survivors: Vec<u16> = flows
+        .iter()
+        .filter(|f| f.end_reason != EndReason::Evicted)
+        .map(|f| f.key.src_port)
+        .collect();
+    assert!(survivors.iter().all(|&p| p >= 20000 + 2000 - 204));
+    // Without a bound, none ends early.
+    let (all, s) = run_with_summary(&Analyzer::new(), &trace);
+    assert_eq!((all.len(), s.table.flows_evicted), (2000, 0));
+}
+
+#[test]
+fn a_flow_whose_packets_grow_past_the_budget_pushes_older_flows_out() {
+    // 50 quiet flows, then one flow of 5 000 packets: its rows (tens of
+    // bytes each) outgrow a 64 KiB budget, and the quiet flows end early.
+    let mut trace: Trace = (0..50u16)
+        .map(|i| (T0 + i64::from(i) * MS, tcp(true, 30000 + i, 7, "S", b"")))
+        .collect();
+    for k in 0..5000u32 {
+        trace.push((
+            T0 + SEC + i64::from(k) * MS,
+            tcp(true, 40000, 1 + k, "PA", b"x"),
+        ));
+    }
+    let a = Analyzer::new().max_flow_memory(Some(64 << 10));
+    let (flows, summary) = run_with_summary(&a, &trace);
+    assert_eq!(flows.len(), 51);
+    let big = flows.iter().find(|f| f.key.src_port == 40000).unwrap();
+    assert_eq!(
+        big.packet_count(),
+        5000,
+        "the active flow keeps every packet"
+    );
+    assert_eq!(big.end_reason, EndReason::EndOfCapture);
+    assert_eq!(summary.table.flows_evicted, 50);
+}
+
+#[test]
+fn a_tcp_parser_made_at_the_first_payload_still_starts_at_the_syn() {
+    // The ClientHello in two segments, the second arriving first: the
+    // stream must start at SYN + 1 (the parser is made only at the first
+    // payload, so the SYN it did not see is replayed into it), or the
+    // first half would be taken as before the stream's start and lost.
+    let hello = wa1kpcap::sample::tls_client_hello("lazy.example", &["h2"]);
+    let (a, b) = hello.split_at(40);
+    let isn = 5000u32;
+    let trace: Trace = vec![
+        (T0, tcp(true, 41000, isn, "S", b"")),
+        (T0 + MS, tcp(false, 41000, 9000, "SA", b"")),
+        (T0 + 2 * MS, tcp(true, 41000, isn + 1, "A", b"")),
+        (T0 + 3 * MS, tcp(true, 41000, isn + 1 + 40, "PA", b)),
+        (T0 + 4 * MS, tcp(true, 41000, isn + 1, "PA", a)),
+    ];
+    let flows = run(&Analyzer::new(), &trace);
+    let tls = flows[0].app.as_ref().and_then(|a| a.tls.as_deref());
+    let sni = tls
+        .and_then(|t| t.client.as_ref())
+        .and_then(|c| c.sni.clone());
+    assert_eq!(sni.as_deref(), Some("lazy.example"));
+    // A flow that never carried payload holds no parser and reports none.
+    let syn_only = run(&Analyzer::new(), &trace[..3].to_vec());
+    assert!(syn_only[0].app.is_none());
+}

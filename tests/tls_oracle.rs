@@ -317,7 +317,7 @@ fn hellos_match_tshark() {
                 let hellos: Vec<(&wa1kpcap::proto::tls::ClientHello, &str)> = of_tuple
                     .iter()
                     .filter_map(|f| {
-                        let t = f.app.as_ref()?.tls.as_ref()?;
+                        let t = f.app.as_ref()?.tls.as_deref()?;
                         Some((t.client.as_ref()?, t.fingerprints.ja3_hash.as_str()))
                     })
                     .collect();

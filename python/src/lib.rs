@@ -83,7 +83,14 @@ pub(crate) fn options(opts: &Bound<'_, PyDict>) -> PyResult<(Analyzer, ConvertOp
                 }
             }
             "stitch" => c.stitch = v.extract()?,
-            "max_memory_mib" => c.max_memory_bytes = v.extract::<Option<u64>>()?.map(|m| m << 20),
+            // None or 0: no bound (the engine's default applies when the
+            // key is absent).
+            "max_memory_mib" => {
+                c.max_memory_bytes = v
+                    .extract::<Option<u64>>()?
+                    .filter(|&m| m > 0)
+                    .map(|m| m << 20)
+            }
             "packets" => c.packets = v.extract()?,
             "raw_bytes" => c.raw_bytes = v.extract()?,
             "dns" => c.dns = v.extract()?,

@@ -23,7 +23,9 @@ objects are views of its rows (``flow.py``). What each argument does:
 ==========================  ===================================================
 
 Keyword-only extras: ``threads``, ``max_sequence_len``, ``max_flows``,
-``max_memory_mib``, ``progress`` (a progress bar on stderr).
+``max_memory_mib`` (no bound unless given: every flow is returned whole;
+``convert`` and the CLI default to 512 MiB), ``progress`` (a progress bar
+on stderr).
 """
 
 from __future__ import annotations

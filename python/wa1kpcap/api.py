@@ -3,7 +3,8 @@
 
 Options are the analyzer's, by the same names as ``Wa1kPcap``'s arguments
 (``udp_timeout``, ``filter_ack``, ``bpf_filter``, ``app_layer_parsing`` …,
-``threads``, ``stitch``, ``max_memory_mib``). Their defaults are those of
+``threads``, ``stitch``, ``max_memory_mib``: 512 MiB unless given, ``None``
+or 0 for no bound). Their defaults are those of
 ``wa1kpcap convert``, not of ``Wa1kPcap``: no default filter, so the
 tables equal the CLI's dataset row for row (``default_filter=...`` gives
 the reference's).

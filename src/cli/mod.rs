@@ -129,8 +129,9 @@ struct ConvertArgs {
     /// captures): flows continue across files.
     #[arg(long)]
     stitch: bool,
-    /// Bound the memory of active flows (MiB): the least recently active
-    /// flows end early (end_reason = evicted, counted) instead of growing.
+    /// Memory budget (MiB; default 512, 0 for none): past it the least
+    /// recently active flows end early (end_reason = evicted, counted)
+    /// instead of growing.
     #[arg(long, value_name = "MIB")]
     max_memory: Option<u64>,
     /// Print the run summary as one JSON object.
@@ -299,7 +300,11 @@ fn convert(c: &ConvertArgs, args: &AnalyzerArgs) -> anyhow::Result<i32> {
         raw_bytes: c.raw_bytes,
         filter,
         stitch: c.stitch,
-        max_memory_bytes: c.max_memory.map(|m| m << 20),
+        max_memory_bytes: match c.max_memory {
+            None => Some(wa1kpcap::convert::DEFAULT_MAX_MEMORY_BYTES),
+            Some(0) => None,
+            Some(m) => Some(m << 20),
+        },
         format: match c.format {
             FormatArg::Parquet => Format::Parquet,
             FormatArg::Csv => Format::Csv,

@@ -35,15 +35,29 @@ pub use pipeline::Progress;
 /// Default of [`ConvertOptions::parallel_min_bytes`].
 pub const PARALLEL_MIN_BYTES: u64 = 64 << 20;
 
-/// Estimated memory of one active flow (table slot, sequences, allocator
-/// overhead): `--max-memory` divides by it. Calibrated on the benchmark
-/// captures: peak RSS grew ≈1.6 KiB per extra active flow.
-pub const FLOW_BYTES_ESTIMATE: u64 = 2048;
+/// The default memory budget of a conversion: memory stays flat however
+/// many flows a capture holds at once (a flood, a long capture whose UDP
+/// flows never idle out). Chosen so that the benchmark captures (1 and
+/// 4 GiB of `make_big.sh`, 60 k flows active at once per worker) end no
+/// flow early; see `schemas/dataset.md` (Memory).
+pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 512 << 20;
 
 /// Memory set aside per worker (row buffers, open files, finished flows
 /// waiting for their batch, allocator slack) before `--max-memory` is turned
-/// into a flow bound. Calibrated: ≈76 MB per worker at few active flows.
+/// into a bound on the flow state each worker holds. Calibrated: see
+/// `schemas/dataset.md` (Memory).
 pub const WORKER_BUFFER_BYTES: u64 = 80 << 20;
+
+/// The least flow state a worker may hold, however small the budget.
+pub const MIN_FLOW_BYTES: u64 = 16 << 10;
+
+/// The estimated flow-state bytes one of `workers` workers may hold under a
+/// memory budget of `budget` bytes ([`crate::flow::FlowConfig::max_flow_bytes`]).
+pub fn flow_budget(budget: u64, workers: usize) -> u64 {
+    (budget / workers.max(1) as u64)
+        .saturating_sub(WORKER_BUFFER_BYTES)
+        .max(MIN_FLOW_BYTES)
+}
 
 /// How to convert.
 #[derive(Clone)]
@@ -66,7 +80,8 @@ pub struct ConvertOptions {
     pub filter: Option<Arc<PacketFilter>>,
     /// The inputs are one capture split into consecutive files.
     pub stitch: bool,
-    /// Bound on memory: flows beyond what fits end early (`evicted`).
+    /// Bound on memory: flows beyond what fits end early (`evicted`);
+    /// default [`DEFAULT_MAX_MEMORY_BYTES`], `None` for no bound.
     pub max_memory_bytes: Option<u64>,
     /// Shared counters a progress display can read while the job runs.
     pub progress: Option<Arc<Progress>>,
@@ -89,7 +104,7 @@ impl Default for ConvertOptions {
             raw_bytes: false,
             filter: None,
             stitch: false,
-            max_memory_bytes: None,
+            max_memory_bytes: Some(DEFAULT_MAX_MEMORY_BYTES),
             progress: None,
             parallel_min_bytes: PARALLEL_MIN_BYTES,
         }
@@ -128,6 +143,10 @@ pub struct RunTotals {
     pub flows_evicted: u64,
     pub flows_ended_idle: u64,
     pub max_active_flows: u64,
+    /// Peak estimated bytes of flow state in one worker (what
+    /// `max_memory_bytes` bounds, per worker).
+    #[serde(default)]
+    pub max_flow_bytes: u64,
     pub packet_rows: u64,
     pub dns_rows: u64,
     pub certificate_rows: u64,
@@ -459,6 +478,7 @@ impl RunTotals {
         self.flows_evicted += o.flows_evicted;
         self.flows_ended_idle += o.flows_ended_idle;
         self.max_active_flows = self.max_active_flows.max(o.max_active_flows);
+        self.max_flow_bytes = self.max_flow_bytes.max(o.max_flow_bytes);
         self.packet_rows += o.packet_rows;
         self.dns_rows += o.dns_rows;
         self.certificate_rows += o.certificate_rows;
@@ -473,6 +493,7 @@ impl RunTotals {
             flows_evicted: r.summary.table.flows_evicted,
             flows_ended_idle: r.summary.table.flows_ended_idle,
             max_active_flows: r.summary.table.max_active_flows,
+            max_flow_bytes: r.summary.table.max_flow_bytes,
             packet_rows: r.row_counts[output::PACKETS],
             dns_rows: r.row_counts[output::DNS],
             certificate_rows: r.row_counts[output::CERTS],

@@ -323,7 +323,7 @@ impl<'c> WorkerOutput<'c> {
         self.flows_per_input[input] += 1;
         let dir = partition_dir(self.ctx.partition_by, flow.start_ns, &self.captures[input]);
         if self.ctx.tables[CERTS] {
-            let chain = flow.app.as_ref().and_then(|a| a.tls.as_ref());
+            let chain = flow.app.as_ref().and_then(|a| a.tls.as_deref());
             for (i, cert) in chain.iter().flat_map(|t| t.certificates.iter()).enumerate() {
                 let row = CertRow {
                     flow_id: self.flow_id(flow.ord),

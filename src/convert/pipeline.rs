@@ -234,10 +234,10 @@ pub(crate) fn run_job(
     let engine = || {
         let mut a = analyzer.clone();
         if let Some(budget) = opts.max_memory_bytes {
-            let per_worker = (budget / workers as u64).saturating_sub(super::WORKER_BUFFER_BYTES);
-            let flows = (per_worker / super::FLOW_BYTES_ESTIMATE).max(16) as usize;
-            let bound = flows.min(a.config().max_flows);
-            a = a.max_flows(bound);
+            // Divided among every worker that may run at once: small jobs
+            // run side by side, one worker each.
+            let concurrent = opts.threads.max(workers);
+            a = a.max_flow_memory(Some(super::flow_budget(budget, concurrent)));
         }
         a = a.dns_messages(ctx.tables[super::output::DNS]);
         a.engine().with_filter(opts.filter.clone())

@@ -48,8 +48,6 @@ pub struct PacketValues {
     pub tcp: Option<(u8, u16)>,
 }
 
-const INITIAL_CAPACITY: usize = 8;
-
 const INT_FAMILIES: [Family; 4] = [Family::Pkt, Family::Ip, Family::Trans, Family::App];
 
 /// Up and down sets of one family about a shared shift, plus the zeros:
@@ -128,7 +126,8 @@ impl SequenceRecorder {
         SequenceRecorder {
             cap,
             stats_on: stats,
-            rows: Vec::with_capacity(cap.min(INITIAL_CAPACITY)),
+            // Allocated at the first packet, for 4 rows, then doubling.
+            rows: Vec::new(),
             acc: None,
             last_ts: None,
             hist: None,
@@ -190,6 +189,22 @@ impl SequenceRecorder {
                 *h[i].entry(i64::from(*x)).or_insert(0) += 1;
             }
         }
+    }
+
+    /// Heap bytes held (rows, and past the cap the accumulators,
+    /// histograms and inter-arrival times), for memory budgets.
+    pub fn heap_bytes(&self) -> usize {
+        let hist = self.hist.as_ref().map_or(0, |h| {
+            std::mem::size_of::<[HashMap<i64, u64>; 4]>()
+                + h.iter().map(|m| m.capacity() * 24).sum::<usize>()
+        });
+        self.rows.capacity() * std::mem::size_of::<Row>()
+            + self
+                .acc
+                .as_ref()
+                .map_or(0, |_| std::mem::size_of::<[FamilyAcc; 5]>())
+            + hist
+            + self.iat_rest.capacity() * 8
     }
 
     /// The sequences and statistics (ratios are the caller's). `scratch` is

@@ -44,14 +44,14 @@ pub const MAX_DHCP_TYPES: usize = 16;
 pub struct AppInfo {
     /// The TLS handshake (over TCP, or the ClientHello a QUIC Initial
     /// carried: then `quic` is set too).
-    pub tls: Option<TlsInfo>,
-    pub dns: Option<DnsInfo>,
+    pub tls: Option<Box<TlsInfo>>,
+    pub dns: Option<Box<DnsInfo>>,
     /// QUIC long-header facts (version, connection IDs), when the flow
     /// opened like QUIC; its ClientHello is in `tls`.
-    pub quic: Option<QuicInfo>,
+    pub quic: Option<Box<QuicInfo>>,
     /// HTTP/1.x: first request and response, counts (when a head was read).
-    pub http: Option<HttpInfo>,
-    pub dhcp: Option<DhcpInfo>,
+    pub http: Option<Box<HttpInfo>>,
+    pub dhcp: Option<Box<DhcpInfo>>,
 }
 
 /// The DHCP messages of a flow, summarised (`schemas/dhcp.md`): each field
@@ -291,7 +291,8 @@ enum Side {
     Done,
 }
 
-/// Per-flow parser state, allocated at the flow's first packet.
+/// Per-flow parser state, allocated at a UDP flow's first packet, or a TCP
+/// flow's first segment with payload.
 #[derive(Debug)]
 pub(crate) struct AppTracker {
     sides: [Side; 2],
@@ -356,7 +357,7 @@ impl AppTracker {
         };
         match parse_dhcp(sport, dport, payload) {
             Some(Parse::Done(m)) => {
-                self.info.dhcp.get_or_insert_with(DhcpInfo::default).add(m);
+                self.info.dhcp.get_or_insert_with(Box::default).add(m);
                 return;
             }
             Some(Parse::NeedMore | Parse::Malformed(_)) if !self.dns_port => {
@@ -368,11 +369,42 @@ impl AppTracker {
         if self.dns_port {
             match parse_message(payload) {
                 Parse::Done(m) => {
-                    self.info.dns.get_or_insert_with(DnsInfo::default).add(&m);
+                    self.info.dns.get_or_insert_with(Box::default).add(&m);
                     sink.dns(dir == 0, false, m);
                 }
                 Parse::NeedMore | Parse::Malformed(_) => sink.anomalies.push(Anomaly::DnsMalformed),
             }
+        }
+    }
+
+    /// Heap bytes held (an estimate: the tracker, its streams, parser
+    /// state and what was parsed), for memory budgets.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let streams: usize = self
+            .sides
+            .iter()
+            .map(|s| match s {
+                Side::Reading(st, _) => st.heap_bytes(),
+                Side::Done => 0,
+            })
+            .sum();
+        let i = &self.info;
+        size_of::<AppTracker>()
+            + streams
+            + self.quic.as_ref().map_or(0, |_| size_of::<QuicTracker>())
+            + self.http.as_ref().map_or(0, |_| size_of::<HttpScanner>())
+            + self.ders.iter().map(|d| d.capacity() + 24).sum::<usize>()
+            + i.tls.as_ref().map_or(0, |_| size_of::<TlsInfo>() + 1024)
+            + i.dns.as_ref().map_or(0, |_| size_of::<DnsInfo>() + 256)
+            + i.dhcp.as_ref().map_or(0, |_| size_of::<DhcpInfo>() + 256)
+    }
+
+    /// Side `dir` sent a SYN with sequence number `seq` (before the
+    /// tracker existed).
+    pub(crate) fn syn(&mut self, dir: usize, seq: u32) {
+        if let Some(Side::Reading(stream, _)) = self.sides.get_mut(dir) {
+            stream.syn(seq);
         }
     }
 
@@ -429,7 +461,7 @@ impl AppTracker {
         let next = match next {
             Some(Mode::ClientHello) => match parse_client_hello(bytes) {
                 Parse::Done(ch) => {
-                    self.info.tls.get_or_insert_with(TlsInfo::default).client = Some(ch);
+                    self.info.tls.get_or_insert_with(Box::default).client = Some(ch);
                     None
                 }
                 Parse::NeedMore if !full => Some(Mode::ClientHello),
@@ -443,7 +475,7 @@ impl AppTracker {
                 Parse::Done(sh) => {
                     // TLS 1.3 sends its certificates encrypted.
                     let clear_certs = sh.negotiated_version() < 0x0304;
-                    self.info.tls.get_or_insert_with(TlsInfo::default).server = Some(sh);
+                    self.info.tls.get_or_insert_with(Box::default).server = Some(sh);
                     clear_certs.then_some(Mode::Certificates)
                 }
                 Parse::NeedMore if !full => Some(Mode::ServerHello),
@@ -455,8 +487,10 @@ impl AppTracker {
             },
             // The flight is re-read only when the bytes end where a record
             // does (a record cut by the segment end cannot complete the
-            // message yet): no quadratic re-joining segment by segment.
-            Some(Mode::Certificates) if !full && !ends_at_record_boundary(bytes) => {
+            // message yet), or a record that is not a handshake one began
+            // (the clear flight is over): no quadratic re-joining segment
+            // by segment, and no reading on through application data.
+            Some(Mode::Certificates) if !full && !flight_decidable(bytes) => {
                 Some(Mode::Certificates)
             }
             Some(Mode::Certificates) => match server_certificates(bytes, full) {
@@ -476,7 +510,7 @@ impl AppTracker {
             Some(Mode::Dns(mut at)) => loop {
                 match parse_tcp_stream(bytes.get(at..).unwrap_or(&[])) {
                     Parse::Done((m, used)) => {
-                        self.info.dns.get_or_insert_with(DnsInfo::default).add(&m);
+                        self.info.dns.get_or_insert_with(Box::default).add(&m);
                         sink.dns(dir == 0, true, m);
                         at += used;
                     }
@@ -538,7 +572,7 @@ impl AppTracker {
                 if malformed(info.request_end) || malformed(info.response_end) {
                     anomalies.push(Anomaly::HttpMalformed);
                 }
-                self.info.http = Some(info);
+                self.info.http = Some(Box::new(info));
             }
         }
         let mut quic_hello = false;
@@ -549,14 +583,14 @@ impl AppTracker {
             let mut info = q.into_info();
             if let Some(ch) = info.client_hello.take() {
                 quic_hello = true;
-                self.info.tls = Some(TlsInfo {
+                self.info.tls = Some(Box::new(TlsInfo {
                     client: Some(ch),
                     ..TlsInfo::default()
-                });
+                }));
             }
             // A flow that opened like QUIC but showed no version is not.
             if info.version != 0 || quic_hello {
-                self.info.quic = Some(info);
+                self.info.quic = Some(Box::new(info));
             }
         }
         if let Some(tls) = self.info.tls.as_mut() {
@@ -593,10 +627,14 @@ impl AppInfo {
     }
 }
 
-/// The bytes are whole TLS records (the last one not cut).
-fn ends_at_record_boundary(bytes: &[u8]) -> bool {
+/// The bytes are whole TLS records (the last one not cut), or reach the
+/// header of a record that is not a handshake record.
+fn flight_decidable(bytes: &[u8]) -> bool {
     let mut at = 0usize;
     while let Some(h) = bytes.get(at..at + 5) {
+        if h[0] != 0x16 {
+            return true;
+        }
         at += 5 + usize::from(u16::from_be_bytes([h[3], h[4]]));
     }
     at == bytes.len()

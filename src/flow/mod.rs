@@ -53,6 +53,11 @@ pub struct FlowConfig {
     /// Most flows held at once; beyond it the least recently active flow
     /// ends early (`end_reason = evicted`).
     pub max_flows: usize,
+    /// Most bytes of flow state held at once, as the table estimates them
+    /// (slot, sequence rows, parser streams and results); beyond it the
+    /// least recently active flows end early (`end_reason = evicted`).
+    /// `None`: no bound.
+    pub max_flow_bytes: Option<u64>,
     /// Parse application protocols (TLS, DNS, …) from the flows' bytes
     /// (`schemas/tls.md`, `schemas/dns.md`).
     pub protocols: bool,
@@ -74,6 +79,7 @@ impl Default for FlowConfig {
             enable_reassembly: true,
             max_sequence_len: None,
             max_flows: 1_000_000,
+            max_flow_bytes: None,
             protocols: true,
             dns_messages: false,
         }

@@ -63,6 +63,9 @@ pub struct FlowTableStats {
     pub flows_ended_idle: u64,
     pub flows_split_tcp: u64,
     pub max_active_flows: u64,
+    /// Peak estimated bytes of flow state held at once (see
+    /// [`FlowConfig::max_flow_bytes`]).
+    pub max_flow_bytes: u64,
 }
 
 impl std::ops::AddAssign<&FlowTableStats> for FlowTableStats {
@@ -77,6 +80,7 @@ impl std::ops::AddAssign<&FlowTableStats> for FlowTableStats {
         self.flows_split_tcp += o.flows_split_tcp;
         // flows held at once: the largest worker's peak (not a sum)
         self.max_active_flows = self.max_active_flows.max(o.max_active_flows);
+        self.max_flow_bytes = self.max_flow_bytes.max(o.max_flow_bytes);
     }
 }
 
@@ -107,7 +111,27 @@ struct FlowState {
     /// Application-protocol parsing (when enabled: TCP flows, and UDP
     /// flows whose ports hint at a parsed protocol).
     app: Option<Box<AppTracker>>,
+    /// A TCP flow whose parser is wanted but not made yet: it is made at
+    /// the first segment with payload, so a flow of bare SYNs, ACKs or
+    /// RSTs (scans, floods) never holds parser state. Keeps each side's
+    /// last SYN sequence number, replayed into the new parser's streams.
+    app_pending: Option<[Option<u32>; 2]>,
+    /// Heap bytes last counted into the table's total ([`FlowState::heap_bytes`]).
+    charged: u32,
 }
+
+impl FlowState {
+    /// Estimated heap bytes this flow holds beyond its slot.
+    fn heap_bytes(&self) -> usize {
+        self.rec.heap_bytes()
+            + self.app.as_ref().map_or(0, |a| a.heap_bytes())
+            + self.custom.capacity() * 16
+    }
+}
+
+/// What a flow costs besides its heap: the slot, its index entry (slot
+/// number and control byte, at the index's load factor) and free-list entry.
+const SLOT_BYTES: u64 = (std::mem::size_of::<Slot>() + 16) as u64;
 
 struct Slot {
     /// Inline, not boxed: one pointer hop less per packet.
@@ -116,6 +140,49 @@ struct Slot {
     next: u32,
     /// Activity time when it was (re)queued.
     queued_ns: i64,
+}
+
+/// The flows' slots in fixed chunks: growing never moves (or copies) the
+/// slots already there, so memory grows by one chunk at a time instead of
+/// doubling with a transient copy of the whole table.
+#[derive(Default)]
+struct Slab {
+    chunks: Vec<Vec<Slot>>,
+    len: usize,
+}
+
+const CHUNK_SHIFT: usize = 12;
+const CHUNK: usize = 1 << CHUNK_SHIFT;
+
+impl Slab {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, slot: Slot) {
+        if self.len == self.chunks.len() * CHUNK {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(c) = self.chunks.last_mut() {
+            c.push(slot);
+            self.len += 1;
+        }
+    }
+}
+
+impl std::ops::Index<usize> for Slab {
+    type Output = Slot;
+    #[inline]
+    fn index(&self, i: usize) -> &Slot {
+        &self.chunks[i >> CHUNK_SHIFT][i & (CHUNK - 1)]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Slab {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut Slot {
+        &mut self.chunks[i >> CHUNK_SHIFT][i & (CHUNK - 1)]
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -132,7 +199,7 @@ pub struct FlowTable {
     /// Slot numbers only (4 bytes each, so the index stays cache-resident);
     /// keys are compared against the key stored in the slot.
     index: HashTable<u32>,
-    slots: Vec<Slot>,
+    slots: Slab,
     free: Vec<u32>,
     lists: [Lru; 4],
     now_ns: i64,
@@ -146,6 +213,9 @@ pub struct FlowTable {
     dns_events: Vec<DnsEvent>,
     app_found: Vec<Anomaly>,
     cert_cache: CertCache,
+    /// Estimated bytes of all flows held: Σ `SLOT_BYTES` + `charged`.
+    mem_bytes: u64,
+    max_bytes: u64,
 }
 
 fn secs_to_ns(s: f64) -> i64 {
@@ -164,13 +234,14 @@ impl FlowTable {
             i64::MAX,
             secs_to_ns(cfg.tcp_close_delay_s).min(secs_to_ns(cfg.tcp_cleanup_timeout_s)),
         ];
+        let max_bytes = cfg.max_flow_bytes.unwrap_or(u64::MAX);
         FlowTable {
             cap: cfg.max_sequence_len.unwrap_or(usize::MAX),
             timeouts_ns,
             cfg,
             features,
             index: HashTable::new(),
-            slots: Vec::new(),
+            slots: Slab::default(),
             free: Vec::new(),
             lists: [Lru {
                 head: NIL,
@@ -183,6 +254,8 @@ impl FlowTable {
             dns_events: Vec::new(),
             app_found: Vec::new(),
             cert_cache: CertCache::default(),
+            mem_bytes: 0,
+            max_bytes,
         }
     }
 
@@ -198,6 +271,37 @@ impl FlowTable {
     /// Offer one packet; finished flows go to `emit`. Returns where the
     /// packet was counted (`None`: filtered, not counted).
     pub fn process(&mut self, p: &PacketIn<'_, '_>, emit: &mut dyn FnMut(Flow)) -> Option<Counted> {
+        let (counted, touched) = self.place(p, emit);
+        if let Some(s) = touched {
+            self.recharge(s);
+        }
+        // A flow that grew past the budget: end the least recently active
+        // ones (never the last flow standing).
+        while self.mem_bytes > self.max_bytes && self.index.len() > 1 {
+            if !self.evict_oldest(emit) {
+                break;
+            }
+        }
+        counted
+    }
+
+    /// Count flow `s`'s heap change since it was last counted.
+    fn recharge(&mut self, s: u32) {
+        if let Some(f) = self.slots[s as usize].flow.as_mut() {
+            let now = f.heap_bytes().min(u32::MAX as usize) as u32;
+            self.mem_bytes = self.mem_bytes - u64::from(f.charged) + u64::from(now);
+            f.charged = now;
+            self.stats.max_flow_bytes = self.stats.max_flow_bytes.max(self.mem_bytes);
+        }
+    }
+
+    /// [`FlowTable::process`] without the budget: where the packet was
+    /// counted, and the flow whose state it may have grown.
+    fn place(
+        &mut self,
+        p: &PacketIn<'_, '_>,
+        emit: &mut dyn FnMut(Flow),
+    ) -> (Option<Counted>, Option<u32>) {
         if p.ts_ns > self.now_ns {
             self.now_ns = p.ts_ns;
             self.expire(emit);
@@ -269,14 +373,16 @@ impl FlowTable {
                 if let Some(s) = slot {
                     self.observe_only(s, p, t);
                 }
-                return None;
+                return (None, None);
             }
         }
 
         let s = match slot {
             Some(s) => s,
             None => {
-                while self.index.len() >= self.cfg.max_flows.max(1) {
+                while self.index.len() >= self.cfg.max_flows.max(1)
+                    || (!self.index.is_empty() && self.mem_bytes + SLOT_BYTES > self.max_bytes)
+                {
                     if !self.evict_oldest(emit) {
                         break;
                     }
@@ -285,11 +391,27 @@ impl FlowTable {
             }
         };
         let filter_retrans = self.cfg.filter_retrans;
-        let f = self.slots[s as usize].flow.as_mut()?;
+        let Some(f) = self.slots[s as usize].flow.as_mut() else {
+            return (None, None);
+        };
         let dir = if f.key.is_up(p.ip.src, sport) { 0 } else { 1 };
         let ord = f.ord;
         // Parsers read every segment, retransmissions included (the stream
         // resolves overlaps), before the filters below may drop it.
+        if let (Some(syns), Some(t)) = (f.app_pending.as_mut(), tcp) {
+            if !t.payload.is_empty() {
+                let mut app = Box::new(AppTracker::tcp((f.key.src_port, f.key.dst_port)));
+                for (side, syn) in syns.iter().enumerate() {
+                    if let Some(seq) = syn {
+                        app.syn(side, *seq);
+                    }
+                }
+                f.app = Some(app);
+                f.app_pending = None;
+            } else if t.flags & TcpSegment::SYN != 0 {
+                syns[dir] = Some(t.seq);
+            }
+        }
         if let Some(app) = f.app.as_mut() {
             let mut sink = AppSink {
                 flow_ord: ord,
@@ -317,7 +439,7 @@ impl FlowTable {
                     f.tcp.observe(dir, t.flags);
                     self.stats.packets_filtered_retrans += 1;
                     self.after_tcp(s);
-                    return None;
+                    return (None, Some(s));
                 }
             }
         }
@@ -326,10 +448,13 @@ impl FlowTable {
         if tcp.is_some() {
             self.after_tcp(s);
         }
-        Some(Counted {
-            flow_ord: ord,
-            up: dir == 0,
-        })
+        (
+            Some(Counted {
+                flow_ord: ord,
+                up: dir == 0,
+            }),
+            Some(s),
+        )
     }
 
     /// End every flow (end of input), in order of their start.
@@ -427,10 +552,10 @@ impl FlowTable {
             },
             custom: self.features.iter().map(|f| f.init()).collect(),
             list,
-            app: if !self.cfg.protocols {
+            app_pending: (self.cfg.protocols && list == TCP).then_some([None; 2]),
+            charged: 0,
+            app: if !self.cfg.protocols || list == TCP {
                 None
-            } else if list == TCP {
-                Some(Box::new(AppTracker::tcp((key.src_port, key.dst_port))))
             } else if list == UDP {
                 let payload = match &p.packet.transport {
                     Transport::Udp(u) => u.payload,
@@ -462,6 +587,7 @@ impl FlowTable {
             slots[x as usize].flow.as_ref().map_or(0, |f| f.hash)
         });
         self.stats.flows_created += 1;
+        self.mem_bytes += SLOT_BYTES;
         self.stats.max_active_flows = self.stats.max_active_flows.max(self.index.len() as u64);
         s
     }
@@ -475,6 +601,7 @@ impl FlowTable {
                 if let Ok(e) = self.index.find_entry(f.hash, |&x| x == s) {
                     e.remove();
                 }
+                self.mem_bytes -= SLOT_BYTES + u64::from(f.charged);
                 f
             }
             None => unreachable_flow(),
@@ -728,5 +855,28 @@ fn count(f: &mut FlowState, p: &PacketIn<'_, '_>, dir: usize, tcp: Option<&TcpSe
         for c in &mut f.custom {
             c.update(&ctx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Per-flow memory is what bounds how many flows fit a budget: a
+    /// one-packet flow is its slot plus one small row allocation, and a TCP
+    /// flow's parser state is small until it has something to hold.
+    #[test]
+    fn flow_state_stays_small() {
+        assert!(
+            std::mem::size_of::<Slot>() <= 544,
+            "{}",
+            std::mem::size_of::<Slot>()
+        );
+        assert!(
+            std::mem::size_of::<AppTracker>() <= 320,
+            "{}",
+            std::mem::size_of::<AppTracker>()
+        );
+        assert!(std::mem::size_of::<super::super::AppInfo>() <= 64);
     }
 }

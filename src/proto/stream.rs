@@ -56,6 +56,13 @@ impl TcpStream {
         }
     }
 
+    /// Heap bytes held (in-order and early segments), for memory budgets.
+    pub fn heap_bytes(&self) -> usize {
+        self.data.capacity()
+            + self.early.capacity() * std::mem::size_of::<(usize, Vec<u8>)>()
+            + self.early_bytes
+    }
+
     /// The in-order bytes so far.
     pub fn bytes(&self) -> &[u8] {
         &self.data

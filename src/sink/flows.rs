@@ -377,7 +377,7 @@ fn opt_i32_col(name: &str, meaning: &str, f: fn(&Flow) -> Option<i32>) -> Column
 }
 
 fn tls(f: &Flow) -> Option<&TlsInfo> {
-    f.app.as_ref()?.tls.as_ref()
+    f.app.as_ref()?.tls.as_deref()
 }
 
 fn client(f: &Flow) -> Option<&ClientHello> {
@@ -401,7 +401,7 @@ fn leaf_read(f: &Flow) -> Option<&Certificate> {
 }
 
 fn quic(f: &Flow) -> Option<&crate::proto::quic::QuicInfo> {
-    f.app.as_ref()?.quic.as_ref()
+    f.app.as_ref()?.quic.as_deref()
 }
 
 /// QUIC version as people name it: `1`, `2`, `draft-29`, else hex.
@@ -416,11 +416,11 @@ fn quic_version_text(v: u32, b: &mut StringBuilder) -> bool {
 }
 
 fn http(f: &Flow) -> Option<&crate::proto::http::HttpInfo> {
-    f.app.as_ref()?.http.as_ref()
+    f.app.as_ref()?.http.as_deref()
 }
 
 fn dhcp(f: &Flow) -> Option<&crate::flow::DhcpInfo> {
-    f.app.as_ref()?.dhcp.as_ref()
+    f.app.as_ref()?.dhcp.as_deref()
 }
 
 fn opt_text(v: Option<&str>, b: &mut StringBuilder) -> bool {
@@ -428,7 +428,7 @@ fn opt_text(v: Option<&str>, b: &mut StringBuilder) -> bool {
 }
 
 fn dns(f: &Flow) -> Option<&DnsInfo> {
-    f.app.as_ref()?.dns.as_ref()
+    f.app.as_ref()?.dns.as_deref()
 }
 
 /// A nullable timestamp column (µs UTC) from seconds.
