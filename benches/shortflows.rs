@@ -19,7 +19,7 @@ use std::net::Ipv4Addr;
 use etherparse::PacketBuilder;
 use wa1kpcap::capture::writer::PcapWriter;
 use wa1kpcap::capture::LinkType;
-use wa1kpcap::sample::{dns_message, tls_client_hello, tls_server_hello, SAMPLE_START_NS};
+use wa1kpcap::sample::{dns_message, tls_client_hello, tls_server_hello, udp4, SAMPLE_START_NS};
 
 const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
 const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
@@ -79,15 +79,6 @@ fn tcp(
     if let Some(a) = ack {
         b = b.ack(a);
     }
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).map_err(io::Error::other)?;
-    Ok(out)
-}
-
-fn udp(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, payload: &[u8]) -> io::Result<Vec<u8>> {
-    let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
-        .ipv4(src, dst, 64)
-        .udp(sp, dp);
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).map_err(io::Error::other)?;
     Ok(out)
@@ -205,10 +196,10 @@ fn mix(w: &mut PcapWriter<impl io::Write>, n: usize) -> io::Result<u64> {
             let tq = t0 + d as i64 * 20_000;
             frames.push((
                 tq,
-                udp(dc, resolver, dp, 53, &dns_message(id, &name, None))?,
+                udp4(dc, resolver, dp, 53, &dns_message(id, &name, None))?,
             ));
             let answer = dns_message(id, &name, Some(Ipv4Addr::new(192, 0, 2, 99)));
-            frames.push((tq + 3_000_000, udp(resolver, dc, 53, dp, &answer)?));
+            frames.push((tq + 3_000_000, udp4(resolver, dc, 53, dp, &answer)?));
         }
     }
     frames.sort_by_key(|(t, _)| *t);

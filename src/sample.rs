@@ -169,7 +169,8 @@ impl Tcp {
     }
 }
 
-fn udp4(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, payload: &[u8]) -> io::Result<Vec<u8>> {
+/// One UDP datagram (Ethernet, IPv4).
+pub fn udp4(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, payload: &[u8]) -> io::Result<Vec<u8>> {
     let b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC)
         .ipv4(src, dst, 64)
         .udp(sp, dp);
