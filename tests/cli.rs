@@ -331,3 +331,116 @@ fn convert_has_a_memory_budget_by_default_and_0_lifts_it() {
         assert_eq!(m["totals"]["flows_evicted"].as_u64(), Some(0));
     }
 }
+
+#[test]
+fn a_second_convert_on_one_dataset_is_refused_while_the_first_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("s.pcap");
+    std::fs::write(&input, wa1kpcap::sample::sample_pcap().unwrap()).unwrap();
+    let out = dir.path().join("ds");
+    // What a running conversion holds (the lock, from this process).
+    let held = wa1kpcap::convert::lock_dataset(&out).unwrap();
+    let res = bin()
+        .args(["convert", "-q", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("being written by another conversion"), "{err}");
+    assert!(
+        !out.join("manifest.json").exists(),
+        "the refused run wrote nothing"
+    );
+    assert!(!out.join("flows").exists(), "the refused run wrote nothing");
+    drop(held);
+    let res = bin()
+        .args(["convert", "-q", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(out.join("manifest.json").exists());
+}
+
+/// Every visible file under `dir` (relative path, bytes), hidden ones and
+/// the run-dependent manifest aside.
+fn visible_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name == "manifest.json" {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_full_disk_leaves_nothing_partial_and_a_rerun_completes_the_dataset() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("t.pcap");
+    std::fs::write(&input, wa1kpcap::sample::traffic_pcap(300).unwrap()).unwrap();
+    let convert = |out: &std::path::Path| {
+        let mut c = bin();
+        c.args(["convert", "-q", "--threads", "2", "--packets", "-o"])
+            .arg(out)
+            .arg(&input);
+        c
+    };
+    let clean = dir.path().join("clean");
+    assert!(convert(&clean).status().unwrap().success());
+    let expected = visible_files(&clean);
+    assert!(expected
+        .iter()
+        .any(|(n, b)| n.starts_with("flows") && b.len() > 64 << 10));
+
+    // The disk "fills up" at 64 KiB per file: RLIMIT_FSIZE makes writes
+    // past it fail with EFBIG, as ENOSPC would (no root, no tmpfs needed).
+    let full = dir.path().join("full");
+    let mut c = convert(&full);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: 64 << 10,
+                rlim_max: 64 << 10,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let res = c.output().unwrap();
+    assert_eq!(res.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("t.pcap") && err.contains("too large"), "{err}");
+    assert!(
+        visible_files(&full).is_empty(),
+        "no partial file is visible after a failed write"
+    );
+    // The same command with room again gives the clean run's files.
+    assert!(convert(&full).status().unwrap().success());
+    assert_eq!(visible_files(&full), expected);
+}

@@ -26,6 +26,16 @@ pub enum CaptureError {
         packets: u64,
         reason: &'static str,
     },
+    /// The file was truncated, grew or was rewritten while it was read:
+    /// packets up to `offset` (all inside what the file still holds) were
+    /// delivered; none past it.
+    #[error("changed while read: {was} bytes when opened, {now} now; read up to offset {offset} ({packets} packets)")]
+    Changed {
+        offset: u64,
+        packets: u64,
+        was: u64,
+        now: u64,
+    },
     #[error("decompression failed after {packets} packets: {source}")]
     Decompress {
         packets: u64,
@@ -41,6 +51,7 @@ impl CaptureError {
         match self {
             CaptureError::RecordTruncated { packets, .. }
             | CaptureError::BadRecord { packets, .. }
+            | CaptureError::Changed { packets, .. }
             | CaptureError::Decompress { packets, .. } => *packets > 0,
             _ => false,
         }
@@ -56,6 +67,7 @@ impl CaptureError {
             CaptureError::BadSectionHeader { .. } => "bad_section_header",
             CaptureError::RecordTruncated { .. } => "record_truncated",
             CaptureError::BadRecord { .. } => "bad_record",
+            CaptureError::Changed { .. } => "changed_while_read",
             CaptureError::Decompress { .. } => "decompress",
         }
     }

@@ -7,9 +7,12 @@
 //!
 //! Invariant: no input can make a reader panic. Problems with the file as a
 //! whole are [`CaptureError`]s; a file cut short yields the packets before the
-//! cut and then the error.
+//! cut and then the error. A mapped file that changes while it is read
+//! never makes the process fault, and yields no packet it no longer holds
+//! (`guard.rs`).
 
 mod error;
+mod guard;
 mod pcap;
 mod pcapng;
 mod record;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
+use super::guard::{FileGuard, FileState, VERIFY_STEP};
 use super::record::{CaptureFormat, Compression, LinkType, RawPacket, RecordParser, Step};
 use super::CaptureError;
 
@@ -19,7 +20,7 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 const STREAM_CHUNK: usize = 1 << 20;
 
 enum Data {
-    Mapped(Mmap),
+    Mapped(Mmap, FileGuard),
     Owned(Arc<Vec<u8>>),
     Stream(Box<dyn Read + Send>),
 }
@@ -61,14 +62,15 @@ impl Capture {
             });
         }
         // SAFETY: the map is read-only and private to this process. Another
-        // process truncating the file while we read it would fault (SIGBUS);
-        // that is the documented trade-off of mmap-based readers (ripgrep,
-        // pcap tools) and capture corpora are not modified while read.
+        // process truncating the file while we read it would fault (SIGBUS):
+        // the guard turns that into zero pages and the iterator, checking
+        // the file's size as it goes, into a `Changed` error (guard.rs).
         let map = unsafe { Mmap::map(&file)? };
         // Read ahead aggressively; pages behind the reader are released.
         let _ = map.advise(memmap2::Advice::Sequential);
+        let guard = FileGuard::new(file, map.as_ptr(), map.len())?;
         Ok(Capture {
-            data: Data::Mapped(map),
+            data: Data::Mapped(map, guard),
             compression,
         })
     }
@@ -105,8 +107,18 @@ impl Capture {
     /// The whole uncompressed file, when it is mapped or in memory.
     pub fn bytes(&self) -> Option<&[u8]> {
         match &self.data {
-            Data::Mapped(m) => Some(m),
+            Data::Mapped(m, _) => Some(m),
             Data::Owned(v) => Some(v),
+            Data::Stream(_) => None,
+        }
+    }
+
+    /// Zero-copy iteration over a mapped or in-memory capture (`None` for a
+    /// streamed one); a mapped file is checked for changes as it is read.
+    pub fn slice_packets(&self) -> Option<Result<SlicePackets<'_>, CaptureError>> {
+        match &self.data {
+            Data::Mapped(m, g) => Some(SlicePackets::new(m).map(|it| it.guarded(g))),
+            Data::Owned(v) => Some(SlicePackets::new(v)),
             Data::Stream(_) => None,
         }
     }
@@ -117,7 +129,9 @@ impl Capture {
     /// readable (the kernel reads them back in if touched again).
     pub fn release(&self, start: usize, end: usize) {
         const PAGE: usize = 4096;
-        let Data::Mapped(m) = &self.data else { return };
+        let Data::Mapped(m, _) = &self.data else {
+            return;
+        };
         let start = start.div_ceil(PAGE) * PAGE;
         let end = (end.min(m.len()) / PAGE) * PAGE;
         if end > start {
@@ -149,8 +163,8 @@ impl Capture {
     {
         let compression = self.compression;
         match &mut self.data {
-            Data::Mapped(m) => read_slice(m, compression, &mut f),
-            Data::Owned(v) => read_slice(v, compression, &mut f),
+            Data::Mapped(m, g) => read_slice(SlicePackets::new(m)?.guarded(g), compression, &mut f),
+            Data::Owned(v) => read_slice(SlicePackets::new(v)?, compression, &mut f),
             Data::Stream(r) => read_stream(r.as_mut(), compression, &mut f),
         }
     }
@@ -174,6 +188,11 @@ pub struct SlicePackets<'a> {
     packets: u64,
     error: Option<CaptureError>,
     done: bool,
+    /// A mapped file's guard: records are delivered only up to
+    /// `verified`, the offset the file was last seen to hold.
+    guard: Option<&'a FileGuard>,
+    verified: usize,
+    faults: u64,
 }
 
 impl<'a> SlicePackets<'a> {
@@ -187,7 +206,64 @@ impl<'a> SlicePackets<'a> {
             packets: 0,
             error: None,
             done: false,
+            guard: None,
+            verified: usize::MAX,
+            faults: 0,
         })
+    }
+
+    /// Check the file behind `bytes` as it is read (see `guard.rs`).
+    fn guarded(mut self, guard: &'a FileGuard) -> SlicePackets<'a> {
+        self.guard = Some(guard);
+        self.verified = 0;
+        self.faults = super::guard::faults();
+        self
+    }
+
+    /// Whether the record ending at `end` may be delivered: re-checks the
+    /// file when `end` passes the verified offset or a fault was counted,
+    /// and ends iteration with `Changed` when the file lost the record.
+    #[cold]
+    fn verify(&mut self, end: usize) -> bool {
+        let Some(g) = self.guard else { return true };
+        self.faults = super::guard::faults();
+        match g.verify() {
+            FileState::Truncated { was, now } if (now as usize) < end => {
+                self.fail_changed(was, now);
+                false
+            }
+            FileState::Truncated { now, .. } => {
+                self.verified = (now as usize).min(end.saturating_add(VERIFY_STEP));
+                true
+            }
+            _ => {
+                self.verified = end.saturating_add(VERIFY_STEP);
+                true
+            }
+        }
+    }
+
+    fn fail_changed(&mut self, was: u64, now: u64) {
+        self.error = Some(CaptureError::Changed {
+            offset: self.pos as u64,
+            packets: self.packets,
+            was,
+            now,
+        });
+        self.done = true;
+    }
+
+    /// At the end of a guarded file: a file that grew or was rewritten is
+    /// reported (its first `was` bytes were read), and a tail cut short
+    /// by a truncation is the truncation, not a damaged record.
+    fn verify_end(&mut self) {
+        let Some(g) = self.guard else { return };
+        match g.verify() {
+            FileState::Unchanged => {}
+            FileState::Truncated { was, now } | FileState::Modified { was, now } => {
+                self.fail_changed(was, now)
+            }
+        }
     }
 
     pub fn format(&self) -> CaptureFormat {
@@ -209,11 +285,21 @@ impl<'a> Iterator for SlicePackets<'a> {
             let window = self.bytes.get(self.pos..).unwrap_or(&[]);
             if window.is_empty() {
                 self.done = true;
+                self.verify_end();
                 break;
             }
             match self.parser.next(window, self.frame) {
                 Step::Packet(p, used) => {
-                    self.pos += used;
+                    let end = self.pos + used;
+                    // A zeroed header (ts, lengths all 0) is what a page
+                    // cleared by a truncation reads as: check the file now.
+                    let zeroed = p.wire_len == 0 && p.data.is_empty();
+                    if (end > self.verified || zeroed || super::guard::faults() != self.faults)
+                        && !self.verify(end)
+                    {
+                        break;
+                    }
+                    self.pos = end;
                     self.frame += 1;
                     self.packets += 1;
                     return Some(p);
@@ -227,6 +313,7 @@ impl<'a> Iterator for SlicePackets<'a> {
                         have: window.len() as u64,
                     });
                     self.done = true;
+                    self.verify_end();
                 }
                 Step::Corrupt(reason) => {
                     self.error = Some(CaptureError::BadRecord {
@@ -235,6 +322,7 @@ impl<'a> Iterator for SlicePackets<'a> {
                         reason,
                     });
                     self.done = true;
+                    self.verify_end();
                 }
             }
         }
@@ -243,14 +331,13 @@ impl<'a> Iterator for SlicePackets<'a> {
 }
 
 fn read_slice<F>(
-    bytes: &[u8],
+    mut it: SlicePackets<'_>,
     compression: Compression,
     f: &mut F,
 ) -> Result<ReadOutcome, CaptureError>
 where
     F: FnMut(&RawPacket<'_>) -> ControlFlow<()>,
 {
-    let mut it = SlicePackets::new(bytes)?;
     for p in it.by_ref() {
         if f(&p).is_break() {
             break;

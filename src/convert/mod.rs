@@ -177,6 +177,34 @@ pub enum ConvertError {
     SettingsDiffer { dir: String, file: String },
     #[error("--stitch needs inputs that can be memory-mapped or streamed in order: {0}")]
     Stitch(String),
+    #[error("{dir} is being written by another conversion (it holds {lock}); wait for it to end or choose another output directory")]
+    Busy { dir: String, lock: String },
+}
+
+/// The lock file of a dataset directory (hidden: dataset readers skip it).
+pub const LOCK_FILE: &str = ".wa1kpcap.lock";
+
+/// Hold `out_dir` for one conversion: a second `convert` on the same
+/// directory, from this process or another, is refused instead of
+/// interleaving its files and manifest with the first. An advisory
+/// `flock` on [`LOCK_FILE`], released by the kernel when the holder ends,
+/// even by `kill -9`: a stale file never blocks a rerun.
+pub fn lock_dataset(out_dir: &Path) -> Result<std::fs::File, ConvertError> {
+    std::fs::create_dir_all(out_dir)?;
+    let path = out_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ConvertError::Busy {
+            dir: out_dir.display().to_string(),
+            lock: path.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
 }
 
 /// A done marker: one finished job.
@@ -422,6 +450,7 @@ pub fn convert(
 ) -> Result<Manifest, ConvertError> {
     let started = std::time::Instant::now();
     let opts = normalized(opts);
+    let _lock = lock_dataset(out_dir)?;
     let plan = plan_dataset(analyzer, inputs, out_dir, &opts)?;
     if let Some(p) = &opts.progress {
         p.set_total(

@@ -20,7 +20,7 @@ use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use super::output::{OutputCtx, WorkerOutput};
 use super::{ConvertOptions, InputReport, Job};
 use crate::analyzer::{Analyzer, Engine, RunSummary};
-use crate::capture::{Capture, RawPacket, SlicePackets};
+use crate::capture::{Capture, RawPacket};
 use crate::decode::{decode, plain_ip_pair};
 
 /// Packets per batch sent to a worker.
@@ -346,9 +346,9 @@ fn read_inline(
     w: &mut Worker<'_>,
     progress: Option<&Progress>,
 ) -> (u64, Option<String>) {
-    if let Some(bytes) = cap.bytes() {
+    if let (Some(bytes), Some(it)) = (cap.bytes(), cap.slice_packets()) {
         let base = bytes.as_ptr() as usize;
-        let mut it = match SlicePackets::new(bytes) {
+        let mut it = match it {
             Ok(it) => it,
             Err(e) => return (0, Some(e.to_string())),
         };
@@ -502,9 +502,10 @@ impl<'a> Reader<'a> {
             return (0, Some("not memory-mapped".into()));
         };
         let base = bytes.as_ptr() as usize;
-        let mut it = match SlicePackets::new(bytes) {
-            Ok(it) => it,
-            Err(e) => return (0, Some(e.to_string())),
+        let mut it = match cap.slice_packets() {
+            Some(Ok(it)) => it,
+            Some(Err(e)) => return (0, Some(e.to_string())),
+            None => return (0, Some("not memory-mapped".into())),
         };
         let n = self.txs.len() as u64;
         let (mut packets, mut reported, mut last, mut checked) = (0u64, 0usize, 0u64, 0usize);
