@@ -444,3 +444,23 @@ fn a_full_disk_leaves_nothing_partial_and_a_rerun_completes_the_dataset() {
     assert!(convert(&full).status().unwrap().success());
     assert_eq!(visible_files(&full), expected);
 }
+
+#[test]
+fn an_output_directory_that_cannot_be_made_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("s.pcap");
+    std::fs::write(&input, wa1kpcap::sample::sample_pcap().unwrap()).unwrap();
+    // Under a regular file: no directory can be made there, even by root.
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let out = blocker.join("ds");
+    let res = bin()
+        .args(["convert", "-q", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains(&*out.to_string_lossy()), "{err}");
+}

@@ -1240,3 +1240,41 @@ fn streamed_units_give_the_collected_tables() {
         .iter()
         .all(|r| r.error.as_deref() == Some("the reader of the tables went away")));
 }
+
+#[test]
+fn a_mid_sized_job_runs_parallel_only_when_nothing_runs_beside_it() {
+    let job = |mib: u64, plan_jobs: u32| wa1kpcap::convert::Job {
+        index: 0,
+        inputs: vec![Input::file(PathBuf::from("x.pcap"), "x.pcap".into())],
+        bytes: mib << 20,
+        plan_jobs,
+    };
+    let o = opts(); // 2 threads
+    assert_eq!(job(48, 1).workers(&o), 2, "alone: both threads");
+    assert_eq!(job(48, 2).workers(&o), 1, "two jobs side by side");
+    assert_eq!(job(4, 1).workers(&o), 1, "too small to split");
+    assert_eq!(job(64, 5).workers(&o), 2, "large jobs always split");
+    assert_eq!(job(48, 0).workers(&o), 1, "a plan that did not say");
+    // The rule sees the plan, not what is left of it: a resumed run whose
+    // other inputs are done numbers this job's flows as a clean run did.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.pcap");
+    std::fs::write(&big, vec![0u8; 9 << 20]).unwrap();
+    let small = dir.path().join("small.pcap");
+    std::fs::write(&small, b"x").unwrap();
+    let inputs = [
+        Input::file(big, "big.pcap".into()),
+        Input::file(small, "small.pcap".into()),
+    ];
+    let units = wa1kpcap::convert::plan_units(&inputs, false);
+    assert_eq!(
+        units.iter().map(|u| u.plan_jobs).collect::<Vec<_>>(),
+        [2, 2]
+    );
+    let three = ConvertOptions {
+        threads: 3,
+        ..opts()
+    };
+    assert_eq!(units[0].workers(&three), 3);
+    assert_eq!(units[0].workers(&o), 1);
+}

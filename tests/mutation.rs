@@ -127,9 +127,9 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
         let rate = [2usize, 10, 50][rng.below(3)];
         let mut b = m.bytes.clone();
         let mut first = b.len();
-        for i in header..b.len() {
+        for (i, byte) in b.iter_mut().enumerate().skip(header) {
             if rng.below(1000) < rate {
-                b[i] ^= 1 + rng.below(255) as u8;
+                *byte ^= 1 + rng.below(255) as u8;
                 first = first.min(i);
             }
         }
@@ -329,4 +329,44 @@ fn damaged_captures_are_named_counted_and_never_overcounted() {
         "mutation: {} damaged captures, {named} reported as damaged ({partial} with the packets before the damage)",
         files.len()
     );
+}
+
+#[test]
+fn fragments_that_never_complete_stay_within_the_reassembly_bounds() {
+    use wa1kpcap::decode::Anomaly;
+    // 200 000 first fragments of distinct datagrams, 12× the reassembly
+    // table's 16 384 datagrams, one µs apart (no timeout expires them).
+    const N: u32 = 200_000;
+    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535).unwrap();
+    for i in 0..N {
+        let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let first = wa1kpcap::sample::fragmented_udp(src, [192, 0, 2, 1], i as u16, 64, 32)
+            .unwrap()
+            .swap_remove(0);
+        w.write(
+            1_700_000_000_000_000_000 + i64::from(i) * 1000,
+            &first,
+            first.len() as u32,
+        )
+        .unwrap();
+    }
+    let mut cap = wa1kpcap::capture::Capture::from_bytes(w.into_inner()).unwrap();
+    let mut flows = 0u64;
+    let s = Analyzer::new()
+        .stream_capture(&mut cap, |_| flows += 1)
+        .unwrap();
+    assert_eq!(s.packets_read, u64::from(N));
+    assert_eq!(s.defrag.fragments, u64::from(N));
+    assert_eq!(s.defrag.reassembled, 0);
+    assert_eq!(flows, 0, "no datagram completed, so no flow");
+    // Every datagram is dropped by name: evicted while the table was full,
+    // or at the end of the input.
+    let dropped =
+        s.anomalies.get(Anomaly::FragmentEvicted) + s.anomalies.get(Anomaly::FragmentTimeout);
+    assert!(
+        s.anomalies.get(Anomaly::FragmentEvicted) >= u64::from(N) - 16_384,
+        "{:?}",
+        s.anomalies
+    );
+    assert!(dropped <= u64::from(N));
 }
