@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(summary.flows, flows.len() as u64, "a flow was lost");
-    let counted: u64 = flows.iter().map(|f| f.packet_count).sum();
+    let counted: u64 = flows.iter().map(|f| f.packet_count()).sum();
     assert!(counted <= summary.packets_read + summary.fragments, "{counted} > {summary:?}");
     let columns = flow_columns();
     let schema = flows_schema(&columns);

@@ -10,7 +10,7 @@
 //! (the least recently used is finished first), each holding one pending
 //! batch and one Parquet row group of at most `ROW_GROUP_BYTES`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -182,19 +182,36 @@ pub fn escape_partition_value(v: &str) -> String {
 }
 
 /// The partition directory of a row at `ts_ns` from `capture`.
-fn partition_dir(by: PartitionBy, ts_ns: i64, capture: &str) -> String {
-    let day_hour = || {
-        let secs = ts_ns.div_euclid(1_000_000_000);
-        chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
-    };
+/// A partition, as an integer: days or hours since the epoch, or the input
+/// whose capture names it (0 without partitions). Looked up per flow and
+/// per packet, so no name is formatted or hashed there; the directory name
+/// is made only when a file opens ([`partition_dir`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PartKey(i64);
+
+fn partition_key(by: PartitionBy, ts_ns: i64, capture_key: usize) -> PartKey {
+    PartKey(match by {
+        PartitionBy::None => 0,
+        PartitionBy::Date => ts_ns.div_euclid(86_400 * 1_000_000_000),
+        PartitionBy::Hour => ts_ns.div_euclid(3_600 * 1_000_000_000),
+        PartitionBy::Capture => capture_key as i64,
+    })
+}
+
+/// The directory of partition `key` (`captures`: the job's capture names).
+fn partition_dir(by: PartitionBy, key: PartKey, captures: &[String]) -> String {
+    let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
     match by {
         PartitionBy::None => String::new(),
-        PartitionBy::Date => format!("date={}", day_hour().format("%Y-%m-%d")),
+        PartitionBy::Date => format!("date={}", at(key.0 * 86_400).format("%Y-%m-%d")),
         PartitionBy::Hour => {
-            let t = day_hour();
+            let t = at(key.0 * 3_600);
             format!("date={}/hour={}", t.format("%Y-%m-%d"), t.format("%H"))
         }
-        PartitionBy::Capture => format!("capture={}", escape_partition_value(capture)),
+        PartitionBy::Capture => {
+            let name = captures.get(key.0 as usize).map_or("", String::as_str);
+            format!("capture={}", escape_partition_value(name))
+        }
     }
 }
 
@@ -205,44 +222,70 @@ struct Part<P> {
     last_used: u64,
 }
 
-/// One table's open partitions for one worker.
+/// One table's open partitions for one worker: at most
+/// [`MAX_OPEN_PARTITIONS`], so a short list searched in order.
 struct Table<P> {
-    parts: HashMap<String, Part<P>>,
+    parts: Vec<(PartKey, Part<P>)>,
     clock: u64,
 }
 
 impl<P> Table<P> {
     fn new() -> Table<P> {
         Table {
-            parts: HashMap::new(),
+            parts: Vec::new(),
             clock: 0,
         }
     }
 
-    /// Opening `dir` would exceed [`MAX_OPEN_PARTITIONS`].
-    fn needs_room(&self, dir: &str) -> bool {
-        !self.parts.contains_key(dir) && self.parts.len() >= MAX_OPEN_PARTITIONS
+    fn position(&self, key: PartKey) -> Option<usize> {
+        self.parts.iter().position(|(k, _)| *k == key)
+    }
+
+    /// Opening `key` would exceed [`MAX_OPEN_PARTITIONS`].
+    fn needs_room(&self, key: PartKey) -> bool {
+        self.position(key).is_none() && self.parts.len() >= MAX_OPEN_PARTITIONS
     }
 
     /// The least recently used partition.
-    fn lru(&self) -> Option<String> {
+    fn lru(&self) -> Option<PartKey> {
         self.parts
             .iter()
             .min_by_key(|(_, p)| p.last_used)
-            .map(|(d, _)| d.clone())
+            .map(|(k, _)| *k)
     }
 
-    /// `dir`'s partition, opened with `empty` rows if new, marked used.
-    fn part(&mut self, dir: &str, empty: impl FnOnce() -> P) -> &mut Part<P> {
+    /// `key`'s partition, opened with `empty` rows if new, marked used.
+    fn part(&mut self, key: PartKey, empty: impl FnOnce() -> P) -> &mut Part<P> {
         self.clock += 1;
-        let clock = self.clock;
-        let part = self.parts.entry(dir.to_string()).or_insert_with(|| Part {
-            pending: empty(),
-            file: None,
-            last_used: clock,
-        });
-        part.last_used = clock;
+        let i = match self.position(key) {
+            Some(i) => i,
+            None => {
+                self.parts.push((
+                    key,
+                    Part {
+                        pending: empty(),
+                        file: None,
+                        last_used: 0,
+                    },
+                ));
+                self.parts.len() - 1
+            }
+        };
+        let part = &mut self.parts[i].1;
+        part.last_used = self.clock;
         part
+    }
+
+    fn remove(&mut self, key: PartKey) -> Option<Part<P>> {
+        self.position(key).map(|i| self.parts.swap_remove(i).1)
+    }
+
+    fn insert(&mut self, key: PartKey, part: Part<P>) {
+        self.parts.push((key, part));
+    }
+
+    fn keys(&self) -> Vec<PartKey> {
+        self.parts.iter().map(|(k, _)| *k).collect()
     }
 }
 
@@ -254,6 +297,9 @@ pub struct WorkerOutput<'c> {
     /// Capture names of the job's inputs, and the first flow ordinal of each
     /// (a flow belongs to the input in which it started).
     captures: Vec<String>,
+    /// Per input: the first input of the same capture name (its
+    /// `--partition-by capture` key).
+    capture_keys: Vec<usize>,
     first_ord: Vec<u64>,
     flows: Table<Vec<Flow>>,
     rows: [Table<Rows>; 3],
@@ -277,11 +323,15 @@ impl<'c> WorkerOutput<'c> {
         captures: Vec<String>,
     ) -> WorkerOutput<'c> {
         let n = captures.len();
+        let capture_keys = (0..n)
+            .map(|i| captures.iter().position(|c| *c == captures[i]).unwrap_or(i))
+            .collect();
         WorkerOutput {
             ctx,
             capture_index,
             worker,
             captures,
+            capture_keys,
             first_ord: vec![u64::MAX; n],
             flows: Table::new(),
             rows: [Table::new(), Table::new(), Table::new()],
@@ -312,6 +362,10 @@ impl<'c> WorkerOutput<'c> {
             | (ord & 0xFFFF_FFFF) as i64
     }
 
+    fn key(&self, ts_ns: i64, input: usize) -> PartKey {
+        partition_key(self.ctx.partition_by, ts_ns, self.capture_keys[input])
+    }
+
     fn input_of(&self, ord: u64) -> usize {
         self.first_ord
             .partition_point(|&first| first <= ord)
@@ -321,7 +375,7 @@ impl<'c> WorkerOutput<'c> {
     pub fn flow(&mut self, flow: Flow) {
         let input = self.input_of(flow.ord);
         self.flows_per_input[input] += 1;
-        let dir = partition_dir(self.ctx.partition_by, flow.start_ns, &self.captures[input]);
+        let key = self.key(flow.start_ns, input);
         if self.ctx.tables[CERTS] {
             let chain = flow.app.as_ref().and_then(|a| a.tls.as_deref());
             for (i, cert) in chain.iter().flat_map(|t| t.certificates.iter()).enumerate() {
@@ -332,16 +386,16 @@ impl<'c> WorkerOutput<'c> {
                     position: i as i32,
                     cert: cert.clone(),
                 };
-                self.push_row(CERTS, &dir, |r| {
+                self.push_row(CERTS, key, |r| {
                     if let Rows::Certs(b) = r {
                         b.push(row)
                     }
                 });
             }
         }
-        if self.flows.needs_room(&dir) {
+        if self.flows.needs_room(key) {
             if let Some(old) = self.flows.lru() {
-                self.close_flows(&old);
+                self.close_flows(old);
             }
         }
         // Kept whole in memory: large batches (numpy reads them cheaply);
@@ -351,10 +405,10 @@ impl<'c> WorkerOutput<'c> {
         } else {
             FLOW_BATCH_ROWS
         };
-        let part = self.flows.part(&dir, || Vec::with_capacity(rows));
+        let part = self.flows.part(key, || Vec::with_capacity(rows));
         part.pending.push(flow);
         if part.pending.len() >= rows {
-            self.flush_flows(&dir);
+            self.flush_flows(key);
         }
     }
 
@@ -366,10 +420,10 @@ impl<'c> WorkerOutput<'c> {
         raw: &[u8],
         r: &PacketRecord,
     ) {
-        let dir = partition_dir(self.ctx.partition_by, r.ts_ns, &self.captures[input]);
-        if self.rows[PACKETS].needs_room(&dir) {
+        let key = self.key(r.ts_ns, input);
+        if self.rows[PACKETS].needs_room(key) {
             if let Some(old) = self.rows[PACKETS].lru() {
-                self.close_rows(PACKETS, &old);
+                self.close_rows(PACKETS, old);
             }
         }
         let row = PacketRow {
@@ -382,51 +436,52 @@ impl<'c> WorkerOutput<'c> {
         };
         // (inline rather than push_row: `row` borrows self.captures)
         let ctx = self.ctx;
-        let part = self.rows[PACKETS].part(&dir, || ctx.empty_rows(PACKETS));
+        let part = self.rows[PACKETS].part(key, || ctx.empty_rows(PACKETS));
         if let Rows::Packets(b) = &mut part.pending {
             b.push(&row);
         }
         let full = part.pending.len() >= PACKET_BATCH_ROWS;
         self.row_counts[PACKETS] += 1;
         if full {
-            self.flush_rows(PACKETS, &dir);
+            self.flush_rows(PACKETS, key);
         }
     }
 
     /// A DNS message of input `input`, for the `dns` table.
     pub fn dns(&mut self, input: usize, event: DnsEvent) {
-        let dir = partition_dir(self.ctx.partition_by, event.ts_ns, &self.captures[input]);
+        let key = self.key(event.ts_ns, input);
         let row = DnsRow {
             flow_id: self.flow_id(event.flow_ord),
             capture: self.captures[input].clone(),
             event,
         };
-        self.push_row(DNS, &dir, |r| {
+        self.push_row(DNS, key, |r| {
             if let Rows::Dns(b) = r {
                 b.push(row)
             }
         });
     }
 
-    /// Add a row to `table`'s partition `dir` (opened if new, the least
+    /// Add a row to `table`'s partition `key` (opened if new, the least
     /// recently used closed first when too many are open).
-    fn push_row(&mut self, table: usize, dir: &str, push: impl FnOnce(&mut Rows)) {
-        if self.rows[table].needs_room(dir) {
+    fn push_row(&mut self, table: usize, key: PartKey, push: impl FnOnce(&mut Rows)) {
+        if self.rows[table].needs_room(key) {
             if let Some(old) = self.rows[table].lru() {
-                self.close_rows(table, &old);
+                self.close_rows(table, old);
             }
         }
         let ctx = self.ctx;
-        let part = self.rows[table].part(dir, || ctx.empty_rows(table));
+        let part = self.rows[table].part(key, || ctx.empty_rows(table));
         push(&mut part.pending);
         let full = part.pending.len() >= PACKET_BATCH_ROWS;
         self.row_counts[table] += 1;
         if full {
-            self.flush_rows(table, dir);
+            self.flush_rows(table, key);
         }
     }
 
-    fn file_path(&mut self, table: &str, dir: &str) -> PathBuf {
+    fn file_path(&mut self, table: &str, key: PartKey) -> PathBuf {
+        let dir = partition_dir(self.ctx.partition_by, key, &self.captures);
         let name = format!(
             "part-{:06}-{:02}-{:04}.{}",
             self.capture_index,
@@ -464,7 +519,7 @@ impl<'c> WorkerOutput<'c> {
     fn write_batch(
         &mut self,
         table: &'static str,
-        dir: &str,
+        key: PartKey,
         batch: Result<RecordBatch, arrow::error::ArrowError>,
         file: Option<TableFile>,
     ) -> Option<TableFile> {
@@ -496,7 +551,7 @@ impl<'c> WorkerOutput<'c> {
                         None => (self.ctx.flows_file_schema.clone(), FLOW_ROW_GROUP_ROWS),
                         Some(i) => (self.ctx.row_file_schemas[i].clone(), PACKET_ROW_GROUP_ROWS),
                     };
-                    let path = self.file_path(table, dir);
+                    let path = self.file_path(table, key);
                     TableFile::create(&path, schema, self.ctx.format, self.metadata(), rows)?
                 }
             };
@@ -512,8 +567,8 @@ impl<'c> WorkerOutput<'c> {
         }
     }
 
-    fn flush_flows(&mut self, dir: &str) {
-        let Some(mut part) = self.flows.parts.remove(dir) else {
+    fn flush_flows(&mut self, key: PartKey) {
+        let Some(mut part) = self.flows.remove(key) else {
             return;
         };
         if !part.pending.is_empty() {
@@ -530,20 +585,20 @@ impl<'c> WorkerOutput<'c> {
                 flows_to_batch(&self.ctx.columns, &self.ctx.flows_schema, &rows)
             };
             part.pending.clear();
-            part.file = self.write_batch("flows", dir, batch, part.file.take());
+            part.file = self.write_batch("flows", key, batch, part.file.take());
         }
-        self.flows.parts.insert(dir.to_string(), part);
+        self.flows.insert(key, part);
     }
 
-    fn flush_rows(&mut self, table: usize, dir: &str) {
-        let Some(mut part) = self.rows[table].parts.remove(dir) else {
+    fn flush_rows(&mut self, table: usize, key: PartKey) {
+        let Some(mut part) = self.rows[table].remove(key) else {
             return;
         };
         if part.pending.len() > 0 {
             let batch = part.pending.finish();
-            part.file = self.write_batch(ROW_TABLES[table], dir, batch, part.file.take());
+            part.file = self.write_batch(ROW_TABLES[table], key, batch, part.file.take());
         }
-        self.rows[table].parts.insert(dir.to_string(), part);
+        self.rows[table].insert(key, part);
     }
 
     fn stage(&mut self, file: Option<TableFile>) {
@@ -560,16 +615,16 @@ impl<'c> WorkerOutput<'c> {
     }
 
     /// Flush a partition and stage its file.
-    fn close_flows(&mut self, dir: &str) {
-        self.flush_flows(dir);
-        if let Some(part) = self.flows.parts.remove(dir) {
+    fn close_flows(&mut self, key: PartKey) {
+        self.flush_flows(key);
+        if let Some(part) = self.flows.remove(key) {
             self.stage(part.file);
         }
     }
 
-    fn close_rows(&mut self, table: usize, dir: &str) {
-        self.flush_rows(table, dir);
-        if let Some(part) = self.rows[table].parts.remove(dir) {
+    fn close_rows(&mut self, table: usize, key: PartKey) {
+        self.flush_rows(table, key);
+        if let Some(part) = self.rows[table].remove(key) {
             self.stage(part.file);
         }
     }
@@ -579,16 +634,17 @@ impl<'c> WorkerOutput<'c> {
     /// order) must not depend on a hash map's seed, so that every run of
     /// the same job — the CLI's, a Spark task's — names its files alike.
     pub fn finish(mut self) -> WorkerDone {
-        let mut dirs: Vec<String> = self.flows.parts.keys().cloned().collect();
-        dirs.sort_unstable();
-        for d in dirs {
-            self.close_flows(&d);
+        let by = self.ctx.partition_by;
+        let mut keys = self.flows.keys();
+        keys.sort_by_cached_key(|k| partition_dir(by, *k, &self.captures));
+        for k in keys {
+            self.close_flows(k);
         }
         for t in 0..ROW_TABLES.len() {
-            let mut dirs: Vec<String> = self.rows[t].parts.keys().cloned().collect();
-            dirs.sort_unstable();
-            for d in dirs {
-                self.close_rows(t, &d);
+            let mut keys = self.rows[t].keys();
+            keys.sort_by_cached_key(|k| partition_dir(by, *k, &self.captures));
+            for k in keys {
+                self.close_rows(t, k);
             }
         }
         WorkerDone {

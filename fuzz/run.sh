@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Run every fuzz target for SECONDS each (default 180), one after another,
+# and print one line per target: executions, coverage, corpus, crashes.
+#
+# usage: bash fuzz/run.sh [SECONDS] [TARGET...]
+# env:   WA1KPCAP_CORPUS  seeds the capture targets with its small captures
+#        FUZZ_WORK        corpora and crashes (default /tmp/wa1kpcap-fuzz),
+#                         kept outside the repository: seeds come from
+#                         third-party captures and are never committed.
+# needs: cargo install cargo-fuzz (runs on stable with RUSTC_BOOTSTRAP=1)
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-180}"
+shift || true
+work="${FUZZ_WORK:-/tmp/wa1kpcap-fuzz}"
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list)
+fi
+export RUSTC_BOOTSTRAP=1
+cargo fuzz build -O
+
+seed() {
+  local t="$1" dir="$work/corpus/$1"
+  mkdir -p "$dir"
+  case "$t" in
+    read_capture|pipeline)
+      if [ -n "${WA1KPCAP_CORPUS:-}" ] && [ -z "$(ls -A "$dir")" ]; then
+        find "$WA1KPCAP_CORPUS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -size -48k \
+          | head -400 | while read -r f; do cp "$f" "$dir/$(printf '%s' "$f" | md5sum | cut -c1-16)"; done
+      fi ;;
+    filter)
+      local i=0
+      for e in "tcp port 443" "udp and not port 53" "host 10.0.0.1 and (tcp[13] & 2 != 0)" \
+               "net 192.168.0.0/16 or ip6" "vlan 100 and tcp" "portrange 1000-2000" "ip proto 47" \
+               "ether host 00:11:22:33:44:55" "greater 100 and less 1500" "icmp[0] == 8" \
+               "ip[6:2] & 0x1fff != 0" "mpls and udp" "not (port 22 or port 23)" "len >= 64"; do
+        i=$((i + 1)); printf '%s' "$e" > "$dir/seed$i"
+      done ;;
+  esac
+}
+
+for t in "${targets[@]}"; do
+  seed "$t"
+  mkdir -p "$work/artifacts/$t"
+  log="$work/$t.log"
+  cargo fuzz run -O "$t" "$work/corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 \
+    -timeout=10 -artifact_prefix="$work/artifacts/$t/" > "$log" 2>&1 || true
+  stats=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
+  crashes=$(find "$work/artifacts/$t" -type f | wc -l)
+  echo "$t: ${stats:-no stats (see $log)}; crashes: $crashes"
+done
