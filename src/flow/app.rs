@@ -216,27 +216,42 @@ pub struct DnsEvent {
 
 /// Certificates already decoded by this worker, by their DER: servers send
 /// the same chain on every connection, and decoding (X.509 parse, SHA-1,
-/// SHA-256) is most of the cost of a TLS ≤ 1.2 flow. Bounded: emptied when
-/// [`CertCache::CAPACITY`] entries are held.
+/// SHA-256) is most of the cost of a TLS ≤ 1.2 flow. Bounded by two
+/// generations of [`CertCache::GENERATION`] entries: when the current one
+/// fills, it becomes the previous one (whose hits move back), so a busy
+/// server's chain survives while one-off certificates age out — never a
+/// wholesale clear. Keys are hashed with FxHash (a DER is a kilobyte or two;
+/// SipHash over it was 1 % of a TLS-heavy profile); equal keys are compared
+/// in full, so a collision costs time, never a wrong certificate.
 #[derive(Debug, Default)]
 pub(crate) struct CertCache {
-    map: std::collections::HashMap<Vec<u8>, (Certificate, bool)>,
+    current: CertMap,
+    previous: CertMap,
 }
 
+type CertMap = std::collections::HashMap<Vec<u8>, (Certificate, bool), rustc_hash::FxBuildHasher>;
+
 impl CertCache {
-    pub(crate) const CAPACITY: usize = 1024;
+    pub(crate) const GENERATION: usize = 512;
 
     /// The certificate, and whether its DER could not be read.
     fn decode(&mut self, der: &[u8]) -> (Certificate, bool) {
-        if let Some(hit) = self.map.get(der) {
+        if let Some(hit) = self.current.get(der) {
             return hit.clone();
         }
-        let (c, error) = decode_certificate(der);
-        if self.map.len() >= Self::CAPACITY {
-            self.map.clear();
+        let entry = match self.previous.remove_entry(der) {
+            Some((key, value)) => (key, value),
+            None => {
+                let (c, error) = decode_certificate(der);
+                (der.to_vec(), (c, error.is_some()))
+            }
+        };
+        if self.current.len() >= Self::GENERATION {
+            self.previous = std::mem::take(&mut self.current);
         }
-        self.map.insert(der.to_vec(), (c.clone(), error.is_some()));
-        (c, error.is_some())
+        let value = entry.1.clone();
+        self.current.insert(entry.0, entry.1);
+        value
     }
 }
 
@@ -642,4 +657,33 @@ fn flight_decidable(bytes: &[u8]) -> bool {
 
 fn is_dns_port((a, b): (u16, u16)) -> bool {
     DNS_PORTS.contains(&a) || DNS_PORTS.contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_cache_answers_as_decoding_does_and_stays_bounded() {
+        let mut cache = CertCache::default();
+        // Distinct DER-looking blobs (most will not parse: the cache must
+        // keep the "could not be read" flag too).
+        let der = |i: usize| {
+            let mut d = vec![0x30, 0x82, 0x01, 0x00];
+            d.extend((0..300).map(|k| (i * 31 + k) as u8));
+            d.extend_from_slice(&i.to_be_bytes());
+            d
+        };
+        let hot = der(0);
+        for i in 0..5 * CertCache::GENERATION {
+            let d = der(i + 1);
+            let want = decode_certificate(&d);
+            assert_eq!(cache.decode(&d), (want.0, want.1.is_some()));
+            // A chain seen on every connection stays cached and correct.
+            let want = decode_certificate(&hot);
+            assert_eq!(cache.decode(&hot), (want.0, want.1.is_some()));
+            assert!(cache.current.len() + cache.previous.len() <= 2 * CertCache::GENERATION);
+        }
+        assert!(cache.current.contains_key(&hot) || cache.previous.contains_key(&hot));
+    }
 }
