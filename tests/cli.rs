@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+mod common;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wa1kpcap"))
 }
@@ -332,6 +334,16 @@ fn convert_has_a_memory_budget_by_default_and_0_lifts_it() {
     }
 }
 
+/// `wa1kpcap convert -q -o out input`, run to its end.
+fn convert_quietly(out: &std::path::Path, input: &std::path::Path) -> std::process::Output {
+    bin()
+        .args(["convert", "-q", "-o"])
+        .arg(out)
+        .arg(input)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_second_convert_on_one_dataset_is_refused_while_the_first_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -340,12 +352,7 @@ fn a_second_convert_on_one_dataset_is_refused_while_the_first_runs() {
     let out = dir.path().join("ds");
     // What a running conversion holds (the lock, from this process).
     let held = wa1kpcap::convert::lock_dataset(&out).unwrap();
-    let res = bin()
-        .args(["convert", "-q", "-o"])
-        .arg(&out)
-        .arg(&input)
-        .output()
-        .unwrap();
+    let res = convert_quietly(&out, &input);
     assert_eq!(res.status.code(), Some(1));
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains("being written by another conversion"), "{err}");
@@ -355,12 +362,7 @@ fn a_second_convert_on_one_dataset_is_refused_while_the_first_runs() {
     );
     assert!(!out.join("flows").exists(), "the refused run wrote nothing");
     drop(held);
-    let res = bin()
-        .args(["convert", "-q", "-o"])
-        .arg(&out)
-        .arg(&input)
-        .output()
-        .unwrap();
+    let res = convert_quietly(&out, &input);
     assert_eq!(
         res.status.code(),
         Some(0),
@@ -373,25 +375,15 @@ fn a_second_convert_on_one_dataset_is_refused_while_the_first_runs() {
 /// Every visible file under `dir` (relative path, bytes), hidden ones and
 /// the run-dependent manifest aside.
 fn visible_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || name == "manifest.json" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    let rel = |p: &std::path::Path| p.strip_prefix(dir).unwrap().to_path_buf();
+    common::files_under(dir, |p| {
+        let r = rel(p);
+        r != std::path::Path::new("manifest.json")
+            && !r.iter().any(|c| c.to_string_lossy().starts_with('.'))
+    })
+    .into_iter()
+    .map(|p| (rel(&p).display().to_string(), std::fs::read(&p).unwrap()))
+    .collect()
 }
 
 #[test]
@@ -454,12 +446,7 @@ fn an_output_directory_that_cannot_be_made_is_named() {
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, b"x").unwrap();
     let out = blocker.join("ds");
-    let res = bin()
-        .args(["convert", "-q", "-o"])
-        .arg(&out)
-        .arg(&input)
-        .output()
-        .unwrap();
+    let res = convert_quietly(&out, &input);
     assert_eq!(res.status.code(), Some(1));
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains(&*out.to_string_lossy()), "{err}");

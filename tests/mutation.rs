@@ -111,10 +111,18 @@ fn compress(gzip: bool, bytes: &[u8]) -> Vec<u8> {
 fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
     let mut rng = Rng(seed);
     let mut out = Vec::new();
-    let mut put = |name: String, bytes: &[u8], e: Expect| {
+    let mut put = |name: String, bytes: &[u8], (min, max): (u64, u64), error: bool| {
         let p = dir.join(&name);
         std::fs::write(&p, bytes).unwrap();
-        out.push((p, Expect { name, ..e }));
+        out.push((
+            p,
+            Expect {
+                name,
+                min,
+                max,
+                error,
+            },
+        ));
     };
     for ng in [false, true] {
         let m = make(ng, 2 + rng.below(6), 1);
@@ -136,12 +144,8 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
         put(
             format!("{seed}-bytes{rate}.{ext}"),
             &b,
-            Expect {
-                name: String::new(),
-                min: m.before(first),
-                max: upper,
-                error: false,
-            },
+            (m.before(first), upper),
+            false,
         );
 
         // A cut anywhere (inside the header too).
@@ -151,12 +155,8 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
         put(
             format!("{seed}-cut{cut}.{ext}"),
             &m.bytes[..cut],
-            Expect {
-                name: String::new(),
-                min: m.before(cut),
-                max: m.before(cut),
-                error: !at_boundary,
-            },
+            (m.before(cut), m.before(cut)),
+            !at_boundary,
         );
 
         // A link type nobody decodes, or another real one.
@@ -167,16 +167,7 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
         if !ng {
             b[22..24].fill(0);
         }
-        put(
-            format!("{seed}-linktype{lt}.{ext}"),
-            &b,
-            Expect {
-                name: String::new(),
-                min: n,
-                max: n,
-                error: false,
-            },
-        );
+        put(format!("{seed}-linktype{lt}.{ext}"), &b, (n, n), false);
 
         // An absurd length in record k: the records before it are kept.
         let k = rng.below(m.ends.len());
@@ -194,12 +185,8 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
         put(
             format!("{seed}-length{k}.{ext}"),
             &b,
-            Expect {
-                name: String::new(),
-                min: k as u64,
-                max: k as u64,
-                error: true,
-            },
+            (k as u64, k as u64),
+            true,
         );
 
         if ng {
@@ -209,12 +196,8 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
             put(
                 format!("{seed}-zeroblock{k}.{ext}"),
                 &b,
-                Expect {
-                    name: String::new(),
-                    min: k as u64,
-                    max: k as u64,
-                    error: true,
-                },
+                (k as u64, k as u64),
+                true,
             );
             // Thousands of interfaces, then the packets.
             let many = 1000 + rng.below(20_000);
@@ -222,12 +205,8 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
             put(
                 format!("{seed}-interfaces{many}.{ext}"),
                 &mi.bytes,
-                Expect {
-                    name: String::new(),
-                    min: mi.ends.len() as u64,
-                    max: mi.ends.len() as u64,
-                    error: false,
-                },
+                (mi.ends.len() as u64, mi.ends.len() as u64),
+                false,
             );
             // A big block of an unknown type before record k: skipped.
             let mut b = m.bytes[..start].to_vec();
@@ -238,16 +217,7 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
             b.extend(std::iter::repeat_n(0xa5u8, body));
             b.extend_from_slice(&len.to_le_bytes());
             b.extend_from_slice(&m.bytes[start..]);
-            put(
-                format!("{seed}-bigblock{k}.{ext}"),
-                &b,
-                Expect {
-                    name: String::new(),
-                    min: n,
-                    max: n,
-                    error: false,
-                },
-            );
+            put(format!("{seed}-bigblock{k}.{ext}"), &b, (n, n), false);
         }
 
         // Compressed, the stream cut short.
@@ -258,12 +228,8 @@ fn damaged(dir: &Path, seed: u64) -> Vec<(PathBuf, Expect)> {
         put(
             format!("{seed}-zcut{cut}.{ext}.{zext}"),
             &z[..cut],
-            Expect {
-                name: String::new(),
-                min: 0,
-                max: n,
-                error: true,
-            },
+            (0, n),
+            true,
         );
     }
     out
