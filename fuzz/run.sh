@@ -27,7 +27,8 @@ seed() {
     read_capture|pipeline)
       if [ -n "${WA1KPCAP_CORPUS:-}" ] && [ -z "$(ls -A "$dir")" ]; then
         find "$WA1KPCAP_CORPUS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -size -48k \
-          | head -400 | while read -r f; do cp "$f" "$dir/$(printf '%s' "$f" | md5sum | cut -c1-16)"; done
+          | head -400 | while read -r f; do cp "$f" "$dir/$(printf '%s' "$f" | md5sum | cut -c1-16)"; done \
+          || true  # (head closes the pipe early)
       fi ;;
     filter)
       local i=0

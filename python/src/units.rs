@@ -254,7 +254,43 @@ fn finish_units(
     to_json(&manifest)
 }
 
+/// The lock `wa1kpcap convert` holds on a dataset directory, for the
+/// Spark driver to hold from planning to the manifest: a CLI run or another
+/// driver on the same directory is refused meanwhile (its tasks write the
+/// units of this plan, which the lock admits). Released on `__exit__`,
+/// `release()`, or when collected; by the kernel if the process dies.
+#[pyclass]
+struct DatasetLock(Option<std::fs::File>);
+
+#[pymethods]
+impl DatasetLock {
+    fn release(&mut self) {
+        self.0 = None;
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&mut self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.0 = None;
+        false
+    }
+}
+
+/// Lock the dataset directory `output` (made if missing); a directory
+/// another conversion holds is `ValueError` with `convert`'s message.
+#[pyfunction]
+fn lock_dataset(output: PathBuf) -> PyResult<DatasetLock> {
+    convert::lock_dataset(&output)
+        .map(|f| DatasetLock(Some(f)))
+        .map_err(convert_error)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(lock_dataset, m)?)?;
+    m.add_class::<DatasetLock>()?;
     m.add_function(wrap_pyfunction!(plan_units, m)?)?;
     m.add_function(wrap_pyfunction!(run_unit, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_units, m)?)?;

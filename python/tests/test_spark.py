@@ -289,6 +289,21 @@ def test_convert_writes_the_cli_dataset(ws, spark, inputs, tmp_path):
     assert int(q.stdout.split()[-1]) == m["flows"]
 
 
+def test_convert_is_refused_while_another_conversion_holds_the_dataset(ws, spark, inputs, tmp_path):
+    from wa1kpcap import _native
+
+    out = tmp_path / "held"
+    with _native.lock_dataset(out):  # what a running `wa1kpcap convert` holds
+        with pytest.raises(ValueError, match="being written by another conversion"):
+            ws.convert(spark, inputs, out, partition_by="none", tables=["none"])
+        assert not (out / "manifest.json").exists()
+        # and the CLI is refused while a driver holds it
+        r = subprocess.run([cli(), "convert", "-q", "-o", str(out), str(inputs)], capture_output=True, text=True)
+        assert r.returncode == 1 and "another conversion" in r.stderr
+    m = ws.convert(spark, inputs, out, partition_by="none", tables=["none"])
+    assert m["flows"] > 0
+
+
 def test_convert_resumes_and_redoes_only_unfinished_units(ws, spark, inputs, tmp_path):
     out = tmp_path / "spark"
     first = ws.convert(spark, inputs, out, partition_by="none", tables=["dns"])

@@ -336,6 +336,13 @@ def convert(spark, paths, output: Union[str, Path], partition_by: str = "date", 
     opts.update(partition_by=partition_by, format=format, packets="packets" in chosen,
                 dns="dns" in chosen, certificates="tls_certificates" in chosen)
     out = os.path.abspath(str(output))
+    # One conversion at a time on a dataset, as for the CLI (its tasks
+    # write this plan's units under the driver's lock).
+    with _native.lock_dataset(out):
+        return _convert_locked(spark, paths, out, opts, overwrite)
+
+
+def _convert_locked(spark, paths, out: str, opts: dict, overwrite: bool) -> dict:
     started = time.monotonic()
     plan, df = _plan(paths, {**opts, "overwrite": overwrite}, out)
     units = plan["units"]
@@ -354,5 +361,5 @@ def convert(spark, paths, output: Union[str, Path], partition_by: str = "date", 
     manifest = json.loads(_native.finish_units(json.dumps(plan), results, out, time.monotonic() - started))
     for r in manifest["inputs"]:
         if r.get("error"):
-            warnings.warn(f"{r['path']}: {r['error']}", stacklevel=2)
+            warnings.warn(f"{r['path']}: {r['error']}", stacklevel=3)
     return manifest
