@@ -598,6 +598,72 @@ fn community_id(a: &[ArrayRef]) -> Result<ArrayRef> {
 mod tests {
     use super::*;
 
+    mod arbitrary_input {
+        use super::*;
+        use arrow::array::{Int64Array, ListArray};
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = Option<String>> {
+            prop_oneof![
+                Just(None),
+                "\\PC{0,24}".prop_map(Some),
+                "[0-9a-f:./]{0,40}".prop_map(Some),
+                "(10|192|2001|fe80)[0-9a-f:.]{0,16}(/[0-9]{1,3})?".prop_map(Some),
+                "[a-z0-9_]{0,12}".prop_map(Some),
+            ]
+        }
+
+        fn int() -> impl Strategy<Value = Option<i64>> {
+            prop_oneof![
+                Just(None),
+                any::<i64>().prop_map(Some),
+                (-3i64..300).prop_map(Some)
+            ]
+        }
+
+        fn list() -> impl Strategy<Value = Option<Vec<Option<i64>>>> {
+            proptest::option::of(proptest::collection::vec(int(), 0..6))
+        }
+
+        proptest! {
+            /// Every SQL function on arbitrary rows (text, numbers, nulls,
+            /// lists) gives one value per row or a named error: never a
+            /// panic, never a column of another length.
+            #[test]
+            fn sql_functions_never_panic(
+                rows in proptest::collection::vec((text(), text(), int(), int(), int(), list()), 0..8)
+            ) {
+                let n = rows.len();
+                let s = |k: usize| -> ArrayRef {
+                    Arc::new(StringArray::from_iter(rows.iter().map(|r| if k == 0 { r.0.clone() } else { r.1.clone() })))
+                };
+                let i = |k: usize| -> ArrayRef {
+                    Arc::new(Int64Array::from_iter(rows.iter().map(|r| [r.2, r.3, r.4][k])))
+                };
+                let l: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(
+                    rows.iter().map(|r| r.5.clone()),
+                ));
+                let calls: [(&str, Result<ArrayRef>); 9] = [
+                    ("ip_in_cidr", ip_in_cidr(&[s(0), s(1)])),
+                    ("ip_version", ip_version(&[s(0)])),
+                    ("is_private_ip", is_private_ip(&[s(1)])),
+                    ("tcp_flags_str", tcp_flags_str(&[i(0)])),
+                    ("seq_head", seq_head(&[l.clone(), i(1)])),
+                    ("seq_stat", seq_stat(&[l.clone(), s(1)])),
+                    ("ja4_part", ja4_part(&[s(0), s(1)])),
+                    ("community_id", community_id(&[s(0), s(1), i(0), i(1), i(2)])),
+                    ("community_id+seed", community_id(&[s(0), s(1), i(0), i(1), i(2), i(2)])),
+                ];
+                for (name, got) in calls {
+                    match got {
+                        Ok(a) => prop_assert_eq!(a.len(), n, "{}", name),
+                        Err(e) => prop_assert!(e.to_string().contains(name.split('+').next().unwrap()), "{}: {}", name, e),
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn cidr_membership() {
         let c = Cidr::parse("10.0.0.0/8").unwrap();
