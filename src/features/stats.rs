@@ -175,6 +175,26 @@ impl SeqStats {
         })
     }
 
+    /// Every statistic in [`STAT_NAMES`] order (the count as f64: exact,
+    /// counts stay far below 2^53).
+    #[inline]
+    pub fn values(&self) -> [f64; 12] {
+        [
+            self.count as f64,
+            self.sum,
+            self.mean,
+            self.std,
+            self.var,
+            self.min,
+            self.max,
+            self.range,
+            self.median,
+            self.skew,
+            self.kurt,
+            self.cv,
+        ]
+    }
+
     /// The statistic at position `i` of [`STAT_NAMES`] (0 past the end).
     #[inline]
     pub fn by_index(&self, i: usize) -> f64 {
