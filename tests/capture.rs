@@ -233,3 +233,23 @@ fn damaged_files_are_named_errors() {
     let (_, out) = read_all(w.into_inner());
     assert!(matches!(out.error, Some(CaptureError::BadRecord { .. })));
 }
+
+#[test]
+fn a_pcapng_declaring_every_link_type_lists_each_once_in_order() {
+    // 65 536 interfaces of distinct link types, then one of them again, and
+    // packets on a few: each type listed once, in order of appearance.
+    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    for lt in (0..=u16::MAX).rev() {
+        w.interface(LinkType(lt), 0, 6, 0).unwrap();
+    }
+    w.interface(LinkType::ETHERNET, 0, 6, 0).unwrap();
+    for if_id in [0u32, 65_535, 65_536, 7] {
+        w.packet(if_id, 1, b"abcd", 4).unwrap();
+    }
+    let (got, out) = read_all(w.into_inner());
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.linktypes.len(), 65_536);
+    assert!(out.linktypes.iter().rev().map(|l| l.0).eq(0..=u16::MAX));
+    let lts: Vec<u16> = got.iter().map(|p| p.3 .0).collect();
+    assert_eq!(lts, [u16::MAX, 0, 1, u16::MAX - 7]);
+}

@@ -35,7 +35,12 @@ pub(crate) struct PcapNgParser {
     big_endian: bool,
     in_section: bool,
     interfaces: Vec<Interface>,
+    /// Link types in order of first appearance, and a bitmap of them: a
+    /// hostile file may declare millions of interfaces (each IDB costs the
+    /// 24 bytes of its `Interface`, no more than the file's own bytes),
+    /// so seeing one must not scan a list.
     seen_linktypes: Vec<LinkType>,
+    seen_bits: Box<[u64; 1024]>,
     ts_digits: u8,
 }
 
@@ -46,6 +51,7 @@ impl PcapNgParser {
             in_section: false,
             interfaces: Vec::new(),
             seen_linktypes: Vec::new(),
+            seen_bits: Box::new([0; 1024]),
             ts_digits: 0,
         }
     }
@@ -181,7 +187,9 @@ impl PcapNgParser {
             }
         }
         let linktype = LinkType((idb.linktype.0 as u32 & 0xffff) as u16);
-        if !self.seen_linktypes.contains(&linktype) {
+        let (word, bit) = (usize::from(linktype.0) / 64, linktype.0 % 64);
+        if self.seen_bits[word] & (1 << bit) == 0 {
+            self.seen_bits[word] |= 1 << bit;
             self.seen_linktypes.push(linktype);
         }
         self.ts_digits = self.ts_digits.max(super::time::resolution_digits(tsresol));
