@@ -3,6 +3,7 @@
 # and print one line per target: executions, coverage, corpus, crashes.
 #
 # usage: bash fuzz/run.sh [SECONDS] [TARGET...]
+# Dictionaries (fuzz/dict: TLS, QUIC, DNS, HTTP tokens) go to their targets.
 # env:   WA1KPCAP_CORPUS  seeds the capture targets with its small captures
 #        FUZZ_WORK        corpora and crashes (default /tmp/wa1kpcap-fuzz),
 #                         kept outside the repository: seeds come from
@@ -45,8 +46,16 @@ for t in "${targets[@]}"; do
   seed "$t"
   mkdir -p "$work/artifacts/$t"
   log="$work/$t.log"
+  dict=""
+  case "$t" in
+    tls_hello) dict=dict/tls.dict ;;
+    quic_initial) dict=dict/quic.dict ;;
+    dns) dict=dict/dns.dict ;;
+    http_head) dict=dict/http.dict ;;
+    pipeline) cat dict/*.dict > "$work/all.dict"; dict="$work/all.dict" ;;
+  esac
   cargo fuzz run -O "$t" "$work/corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 \
-    -timeout=10 -artifact_prefix="$work/artifacts/$t/" > "$log" 2>&1 || true
+    -timeout=10 -artifact_prefix="$work/artifacts/$t/" ${dict:+-dict="$(realpath "$dict")"} > "$log" 2>&1 || true
   stats=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   crashes=$(find "$work/artifacts/$t" -type f | wc -l)
   echo "$t: ${stats:-no stats (see $log)}; crashes: $crashes"

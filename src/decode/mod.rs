@@ -220,17 +220,40 @@ pub(crate) fn be32(b: &[u8], off: usize) -> Option<u32> {
 }
 
 /// The IP pair [`decode`] would report as the innermost, read cheaply when
-/// the frame is plain: Ethernet II, IPv4 or IPv6 (no extension header),
+/// the frame is plain: Ethernet II (up to two VLAN tags), Linux cooked
+/// (SLL, SLL2) or raw IP, then IPv4 or IPv6 (no extension header),
 /// carrying TCP, UDP on ports that are no tunnel, or a fragment (whose inner
 /// headers decode does not open either). `None`: decode to know. The
 /// pipeline's reader uses it to pick a worker without decoding the packet
-/// twice.
+/// twice (a corpus test checks it against the decoder on every packet).
 #[inline]
 pub fn plain_ip_pair(linktype: LinkType, data: &[u8]) -> Option<(IpAddr, IpAddr)> {
-    if linktype != LinkType::ETHERNET || data.len() < 14 {
-        return None;
+    let (mut ethertype, mut at) = match linktype {
+        LinkType::ETHERNET => (be16(data, 12)?, 14),
+        // ARPHRD_NETLINK (824) carries no frames.
+        LinkType::LINUX_SLL if be16(data, 2)? != 824 => (be16(data, 14)?, 16),
+        LinkType::LINUX_SLL2 if be16(data, 8)? != 824 => (be16(data, 0)?, 20),
+        LinkType::RAW
+        | LinkType::RAW_BSD12
+        | LinkType::RAW_BSD14
+        | LinkType::IPV4
+        | LinkType::IPV6 => match *data.first()? >> 4 {
+            4 if linktype != LinkType::IPV6 => (0x0800, 0),
+            6 if linktype != LinkType::IPV4 => (0x86dd, 0),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if linktype == LinkType::ETHERNET {
+        for _ in 0..2 {
+            if !matches!(ethertype, 0x8100 | 0x88a8 | 0x9100) {
+                break;
+            }
+            ethertype = be16(data, at + 2)?;
+            at += 4;
+        }
     }
-    let ip = &data[14..];
+    let ip = data.get(at..)?;
     let ports = |l4: &[u8]| -> Option<(u16, u16)> {
         Some((
             u16::from_be_bytes([*l4.first()?, *l4.get(1)?]),
@@ -242,8 +265,8 @@ pub fn plain_ip_pair(linktype: LinkType, data: &[u8]) -> Option<(IpAddr, IpAddr)
         17 => ports(l4).is_some_and(|(s, d)| !transport::udp_tunnel_ports(s, d)),
         _ => false,
     };
-    match [data[12], data[13]] {
-        [0x08, 0x00] => {
+    match ethertype {
+        0x0800 => {
             let ihl = usize::from(*ip.first()? & 0x0f) * 4;
             if *ip.first()? >> 4 != 4 || ihl < 20 || ip.len() < ihl {
                 return None;
@@ -260,7 +283,7 @@ pub fn plain_ip_pair(linktype: LinkType, data: &[u8]) -> Option<(IpAddr, IpAddr)
             let a = |i: usize| IpAddr::from([ip[i], ip[i + 1], ip[i + 2], ip[i + 3]]);
             Some((a(12), a(16)))
         }
-        [0x86, 0xdd] => {
+        0x86dd => {
             if ip.len() < 40 || *ip.first()? >> 4 != 6 || !plain(ip[6], &ip[40..]) {
                 return None;
             }
