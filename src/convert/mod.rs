@@ -714,7 +714,8 @@ fn plan(inputs: &[Input], done: &HashMap<String, DoneMarker>, stitch: bool) -> V
     };
     let mut used: HashSet<u32> = done.values().map(|m| m.capture_index).collect();
     let mut next_free = 0u32;
-    let mut jobs = groups
+    let plan_jobs = groups.len() as u32;
+    groups
         .into_iter()
         .enumerate()
         .map(|(pos, inputs)| {
@@ -737,15 +738,10 @@ fn plan(inputs: &[Input], done: &HashMap<String, DoneMarker>, stitch: bool) -> V
                 index,
                 inputs,
                 bytes,
-                plan_jobs: 0,
+                plan_jobs,
             }
         })
-        .collect::<Vec<Job>>();
-    let n = jobs.len() as u32;
-    for j in &mut jobs {
-        j.plan_jobs = n;
-    }
-    jobs
+        .collect()
 }
 
 /// Size and mtime (whole seconds) of a file.

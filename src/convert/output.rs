@@ -181,7 +181,6 @@ pub fn escape_partition_value(v: &str) -> String {
     out
 }
 
-/// The partition directory of a row at `ts_ns` from `capture`.
 /// A partition, as an integer: days or hours since the epoch, or the input
 /// whose capture names it (0 without partitions). Looked up per flow and
 /// per packet, so no name is formatted or hashed there; the directory name
@@ -323,8 +322,9 @@ impl<'c> WorkerOutput<'c> {
         captures: Vec<String>,
     ) -> WorkerOutput<'c> {
         let n = captures.len();
+        let mut first: std::collections::HashMap<&str, usize> = Default::default();
         let capture_keys = (0..n)
-            .map(|i| captures.iter().position(|c| *c == captures[i]).unwrap_or(i))
+            .map(|i| *first.entry(captures[i].as_str()).or_insert(i))
             .collect();
         WorkerOutput {
             ctx,

@@ -239,18 +239,14 @@ impl CertCache {
         if let Some(hit) = self.current.get(der) {
             return hit.clone();
         }
-        let entry = match self.previous.remove_entry(der) {
-            Some((key, value)) => (key, value),
-            None => {
-                let (c, error) = decode_certificate(der);
-                (der.to_vec(), (c, error.is_some()))
-            }
-        };
+        let (key, value) = self.previous.remove_entry(der).unwrap_or_else(|| {
+            let (c, error) = decode_certificate(der);
+            (der.to_vec(), (c, error.is_some()))
+        });
         if self.current.len() >= Self::GENERATION {
             self.previous = std::mem::take(&mut self.current);
         }
-        let value = entry.1.clone();
-        self.current.insert(entry.0, entry.1);
+        self.current.insert(key, value.clone());
         value
     }
 }
