@@ -1,16 +1,17 @@
 //! `inspect`: what a capture file holds — format, link types, packets,
 //! bytes, time span, per-layer packet counts and anomaly counts.
 //!
-//! Owns: one pass over a capture that decodes and defragments every packet
-//! and summarises it. Stateless apart from the defragmenter.
+//! Owns: one pass over a capture that decodes every packet and summarises
+//! it; decoding counts and defragmentation are the engine's own [`Front`],
+//! so `inspect` and `convert` count layers and anomalies alike.
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::capture::{time::iso8601, Capture, CaptureError};
-use crate::decode::defrag::{Defragmenter, FragmentOutcome};
-use crate::decode::{decode, AnomalyCounts, LayerCounts};
+use crate::decode::decode;
+use crate::decode::front::Front;
 
 /// The summary of one capture file.
 #[derive(Debug, Clone, Serialize)]
@@ -94,9 +95,9 @@ pub fn inspect_file(path: &Path) -> FileReport {
         Ok(c) => c,
         Err(e) => return FileReport::failed(path, &e),
     };
-    let mut layers = LayerCounts::default();
-    let mut anomalies = AnomalyCounts::default();
-    let mut defrag = Defragmenter::default();
+    // Fragments are always rebuilt here: a file's layers include what its
+    // datagrams carry.
+    let mut front = Front::new(true);
     let (mut bytes_captured, mut bytes_wire, mut snapped, mut truncated) = (0u64, 0u64, 0u64, 0u64);
     let mut first_ts = None;
     let mut last_ts = None;
@@ -109,30 +110,16 @@ pub fn inspect_file(path: &Path) -> FileReport {
         first_ts.get_or_insert(raw.ts_ns);
         last_ts = Some(raw.ts_ns);
         let p = decode(raw.linktype, raw.data, raw.wire_len);
-        layers.add_set(p.layers);
-        anomalies.add_set(p.anomalies);
         if p.truncated {
             truncated += 1;
         }
-        if let (true, Some(ip)) = (p.is_fragment(), p.ip.as_ref()) {
-            if let FragmentOutcome::Complete(r) = defrag.push(raw.ts_ns, ip, raw.wire_len) {
-                let whole = p.with_reassembled(&r.bytes);
-                // Count what the datagram revealed beyond the last fragment.
-                let mut extra = whole.layers;
-                for l in p.layers.iter() {
-                    extra.remove(l);
-                }
-                layers.add_set(extra);
-                anomalies.add_set(whole.anomalies);
-            }
-        }
+        front.feed(raw.ts_ns, raw.wire_len, &p, |_| ());
     });
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => return FileReport::failed(path, &e),
     };
-    defrag.finish();
-    anomalies += &defrag.anomalies;
+    let defrag = front.finish();
     let digits = outcome.ts_digits;
     FileReport {
         path: path.display().to_string(),
@@ -159,13 +146,15 @@ pub fn inspect_file(path: &Path) -> FileReport {
         last_ts_ns: last_ts,
         first_time: first_ts.map(|t| iso8601(t, digits)),
         last_time: last_ts.map(|t| iso8601(t, digits)),
-        layers: layers
+        layers: front
+            .layers
             .nonzero()
             .map(|(l, n)| (l.name().to_string(), n.into()))
             .collect(),
-        fragments: defrag.stats.fragments,
-        reassembled: defrag.stats.reassembled,
-        anomalies: anomalies
+        fragments: defrag.fragments,
+        reassembled: defrag.reassembled,
+        anomalies: front
+            .anomalies
             .nonzero()
             .map(|(a, n)| (a.name().to_string(), n.into()))
             .collect(),

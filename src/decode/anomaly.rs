@@ -108,6 +108,11 @@ impl AnomalySet {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    /// The anomalies of `self` that `other` lacks.
+    #[inline]
+    pub fn without(self, other: AnomalySet) -> AnomalySet {
+        AnomalySet(self.0 & !other.0)
+    }
     pub fn iter(self) -> impl Iterator<Item = Anomaly> {
         Anomaly::ALL
             .iter()

@@ -74,6 +74,11 @@ impl LayerSet {
     pub fn remove(&mut self, l: Layer) {
         self.0 &= !(1u32 << (l as u8));
     }
+    /// The layers of `self` that `other` lacks.
+    #[inline]
+    pub fn without(self, other: LayerSet) -> LayerSet {
+        LayerSet(self.0 & !other.0)
+    }
     pub fn iter(self) -> impl Iterator<Item = Layer> {
         Layer::ALL
             .iter()

@@ -12,6 +12,7 @@
 
 mod anomaly;
 pub mod defrag;
+pub mod front;
 mod ip;
 mod layers;
 mod link;

@@ -17,9 +17,9 @@ use super::app::{AppSink, AppTracker, CertCache, DnsEvent};
 use super::key::{CanonicalKey, FlowKey};
 use super::tcp::TcpTracker;
 use super::{EndReason, Flow, FlowConfig, FlowMetrics};
+pub use crate::decode::front::PacketIn;
 use crate::decode::{
-    Anomaly, AnomalyCounts, AnomalySet, IpHeader, LayerSet, Packet, TcpSegment, Transport,
-    TunnelInfo,
+    Anomaly, AnomalyCounts, AnomalySet, LayerSet, TcpSegment, Transport, TunnelInfo,
 };
 use crate::features::{
     FeatureProcessor, FeatureState, PacketContext, PacketValues, Scratch, SequenceRecorder,
@@ -30,17 +30,6 @@ const TCP: usize = 0;
 const UDP: usize = 1;
 const OTHER: usize = 2;
 const CLOSED: usize = 3;
-
-/// One packet offered to the table: a decoded (possibly reassembled)
-/// packet that has an IP layer.
-pub struct PacketIn<'p, 'a> {
-    pub ts_ns: i64,
-    /// Wire length (for a reassembled datagram, the sum over its fragments).
-    pub wire_len: u32,
-    pub packet: &'p Packet<'a>,
-    pub ip: &'p IpHeader<'a>,
-    pub reassembled: bool,
-}
 
 /// Where a counted packet went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -801,14 +790,7 @@ fn count(f: &mut FlowState, p: &PacketIn<'_, '_>, dir: usize, tcp: Option<&TcpSe
         m.down_packet_count += 1;
         m.down_byte_count += wire;
     }
-    let (trans_len, app_len) = match &p.packet.transport {
-        Transport::Tcp(t) => (
-            u32::from(t.header_len) + t.payload.len() as u32,
-            t.payload.len() as u32,
-        ),
-        Transport::Udp(u) => (u32::from(u.length), u.payload.len() as u32),
-        _ => (0, 0),
-    };
+    let (trans_len, app_len) = p.lengths();
     if let Some(t) = tcp {
         let fl = t.flags;
         m.syn_count += u64::from(fl & TcpSegment::SYN != 0);
