@@ -15,8 +15,13 @@ use std::net::IpAddr;
 use crate::decode::{Anomaly, TcpSegment};
 use crate::proto::cert::{decode_certificate, server_certificates, Certificate};
 use crate::proto::dhcp::{parse_dhcp, DhcpMessage};
-use crate::proto::dns::{parse_message, parse_tcp_stream, DnsMessage, DnsQuestion};
-use crate::proto::http::{HttpInfo, HttpScanner, WalkEnd};
+use crate::proto::dns::{
+    is_plausible_message, is_plausible_tcp, parse_message, parse_tcp_stream, DnsMessage,
+    DnsQuestion,
+};
+use crate::proto::http::{
+    is_http_datagram, parse_request_head, parse_response_head, HttpInfo, HttpScanner, WalkEnd,
+};
 use crate::proto::quic::{starts_like_quic, QuicInfo, QuicTracker};
 use crate::proto::stream::TcpStream;
 use crate::proto::tls::{parse_client_hello, parse_server_hello, ClientHello, ServerHello};
@@ -30,6 +35,11 @@ pub const STREAM_BYTES: usize = 16 * 1024;
 pub const MAX_DNS_NAMES: usize = 32;
 /// Distinct answer values kept per flow (`dns_answers`).
 pub const MAX_DNS_ANSWERS: usize = 64;
+
+/// How far into a TCP direction a TLS hello is sought when the stream does
+/// not start with one (STARTTLS dialogues, proxy and database preambles,
+/// RDP's X.224 exchange: a few hundred bytes, rarely a few KiB).
+pub const TLS_SCAN_BYTES: usize = 8 * 1024;
 
 /// Ports that hint at DNS: DNS, mDNS, LLMNR.
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
@@ -286,10 +296,15 @@ impl AppSink<'_> {
 enum Mode {
     /// Not known yet: the first bytes decide.
     Detect,
-    ClientHello,
-    ServerHello,
-    /// After the ServerHello: the Certificate message.
-    Certificates,
+    /// A TLS ClientHello record starts at this offset.
+    ClientHello(usize),
+    ServerHello(usize),
+    /// After the ServerHello: the Certificate message, in the records
+    /// from this offset on.
+    Certificates(usize),
+    /// Seeking a TLS hello record after a plaintext preamble, from this
+    /// offset on (see [`TLS_SCAN_BYTES`]).
+    Scan(usize),
     /// DNS over TCP; the offset of the next length prefix.
     Dns(usize),
     /// HTTP/1.x (the flow's scanner reads both directions).
@@ -309,6 +324,11 @@ pub(crate) struct AppTracker {
     sides: [Side; 2],
     /// A port of the flow is a DNS port.
     dns_port: bool,
+    /// UDP off the DNS ports: a datagram that is a whole plausible DNS
+    /// message was seen, so such datagrams are read as DNS.
+    dns_content: bool,
+    /// UDP datagrams carrying HTTP heads (SSDP, and the like) were seen.
+    udp_http: bool,
     /// The flow's first datagram opened like QUIC.
     quic: Option<Box<QuicTracker>>,
     /// Created when a direction starts like HTTP.
@@ -327,6 +347,8 @@ impl AppTracker {
         AppTracker {
             sides: [reading(), reading()],
             dns_port: is_dns_port(ports),
+            dns_content: false,
+            udp_http: false,
             quic: None,
             http: None,
             ports,
@@ -341,10 +363,35 @@ impl AppTracker {
         let dns_port = is_dns_port(ports);
         let dhcp = DHCP_PORTS.contains(&ports.0) || DHCP_PORTS.contains(&ports.1);
         let quic = starts_like_quic(first_payload).then(|| Box::new(QuicTracker::new()));
-        (dns_port || dhcp || quic.is_some()).then(|| AppTracker {
+        if quic.is_none() && !dns_port && !dhcp {
+            return AppTracker::udp_by_content(ports, first_payload);
+        }
+        Some(AppTracker {
             sides: [Side::Done, Side::Done],
             dns_port,
+            dns_content: false,
+            udp_http: is_http_datagram(first_payload),
             quic,
+            http: None,
+            ports,
+            info: AppInfo::default(),
+            ders: Vec::new(),
+        })
+    }
+
+    /// A tracker for a UDP flow whose datagram `payload` is by its content
+    /// DNS or an HTTP head (any ports); `None` otherwise. Tried on a flow's
+    /// first few datagrams (the first may be another protocol's, as
+    /// DNSCrypt's encrypted queries beside its plain certificate queries).
+    pub(crate) fn udp_by_content(ports: (u16, u16), payload: &[u8]) -> Option<AppTracker> {
+        let udp_http = is_http_datagram(payload);
+        let dns_content = !udp_http && is_plausible_message(payload);
+        (udp_http || dns_content).then(|| AppTracker {
+            sides: [Side::Done, Side::Done],
+            dns_port: false,
+            dns_content,
+            udp_http,
+            quic: None,
             http: None,
             ports,
             info: AppInfo::default(),
@@ -377,7 +424,12 @@ impl AppTracker {
             }
             _ => {}
         }
-        if self.dns_port {
+        if self.udp_http && self.http_datagram(payload) {
+            return;
+        }
+        // By content, only whole plausible messages count; a datagram that
+        // is not one is another protocol's, not a malformed DNS message.
+        if self.dns_port || (self.dns_content && is_plausible_message(payload)) {
             match parse_message(payload) {
                 Parse::Done(m) => {
                     self.info.dns.get_or_insert_with(Box::default).add(&m);
@@ -386,6 +438,28 @@ impl AppTracker {
                 Parse::NeedMore | Parse::Malformed(_) => sink.anomalies.push(Anomaly::DnsMalformed),
             }
         }
+    }
+
+    /// An HTTP head filling a datagram (SSDP's M-SEARCH and NOTIFY, their
+    /// responses): counted like a TCP connection's heads, the first request
+    /// and response kept. Whether it was one.
+    fn http_datagram(&mut self, payload: &[u8]) -> bool {
+        if let Parse::Done(head) = parse_request_head(payload) {
+            let http = self.info.http.get_or_insert_with(Box::default);
+            http.requests += 1;
+            http.request.get_or_insert(head);
+            return true;
+        }
+        if let Parse::Done(head) = parse_response_head(payload) {
+            let http = self.info.http.get_or_insert_with(Box::default);
+            http.responses += 1;
+            if head.status >= 200 {
+                http.final_status.get_or_insert(head.status);
+            }
+            http.response.get_or_insert(head);
+            return true;
+        }
+        false
     }
 
     /// Heap bytes held (an estimate: the tracker, its streams, parser
@@ -409,6 +483,7 @@ impl AppTracker {
             + i.tls.as_ref().map_or(0, |_| size_of::<TlsInfo>() + 1024)
             + i.dns.as_ref().map_or(0, |_| size_of::<DnsInfo>() + 256)
             + i.dhcp.as_ref().map_or(0, |_| size_of::<DhcpInfo>() + 256)
+            + i.http.as_ref().map_or(0, |_| size_of::<HttpInfo>() + 256)
     }
 
     /// Side `dir` sent a SYN with sequence number `seq` (before the
@@ -455,42 +530,58 @@ impl AppTracker {
                 // its first packet's sender, which is the server when the
                 // capture starts after the SYN.
                 [0x16, 3, _, _, _, 1, ..] if self.info.tls_client().is_none() => {
-                    Some(Mode::ClientHello)
+                    Some(Mode::ClientHello(0))
                 }
                 [0x16, 3, _, _, _, 2, ..] if self.info.tls_server().is_none() => {
-                    Some(Mode::ServerHello)
+                    Some(Mode::ServerHello(0))
                 }
                 [0x16, 3, ..] if bytes.len() < 6 && !full => Some(Mode::Detect),
                 _ if self.dns_port => Some(Mode::Dns(0)),
                 // A method token or `HTTP/`; the scanner tells the rest.
                 [b, ..] if b.is_ascii_alphabetic() => Some(Mode::Http),
-                _ => None,
+                // DNS over TCP off its ports: a length prefix, then a whole
+                // plausible message.
+                [0, ..] => match is_plausible_tcp(bytes) {
+                    Some(true) => Some(Mode::Dns(0)),
+                    None if !full && bytes.len() < TLS_SCAN_BYTES => Some(Mode::Detect),
+                    _ => Some(Mode::Scan(0)),
+                },
+                _ => Some(Mode::Scan(0)),
             },
             m => Some(m),
         };
-        let attempted = next;
         let next = match next {
-            Some(Mode::ClientHello) => match parse_client_hello(bytes) {
+            Some(Mode::Scan(from)) => scan_for_hello(bytes, from, full, &self.info),
+            other => other,
+        };
+        let attempted = next;
+        // A hello found by the scan that does not parse was a look-alike:
+        // the scan goes on after it, and no anomaly is counted.
+        let not_hello = |at: usize| (at > 0).then_some(Mode::Scan(at + 1));
+        let next = match next {
+            Some(Mode::ClientHello(at)) => match parse_client_hello(&bytes[at..]) {
                 Parse::Done(ch) => {
                     self.info.tls.get_or_insert_with(Box::default).client = Some(ch);
                     None
                 }
-                Parse::NeedMore if !full => Some(Mode::ClientHello),
+                Parse::NeedMore if !full => Some(Mode::ClientHello(at)),
                 Parse::NeedMore => None,
+                Parse::Malformed(_) if at > 0 => not_hello(at),
                 Parse::Malformed(_) => {
                     sink.anomalies.push(Anomaly::TlsMalformed);
                     None
                 }
             },
-            Some(Mode::ServerHello) => match parse_server_hello(bytes) {
+            Some(Mode::ServerHello(at)) => match parse_server_hello(&bytes[at..]) {
                 Parse::Done(sh) => {
                     // TLS 1.3 sends its certificates encrypted.
                     let clear_certs = sh.negotiated_version() < 0x0304;
                     self.info.tls.get_or_insert_with(Box::default).server = Some(sh);
-                    clear_certs.then_some(Mode::Certificates)
+                    clear_certs.then_some(Mode::Certificates(at))
                 }
-                Parse::NeedMore if !full => Some(Mode::ServerHello),
+                Parse::NeedMore if !full => Some(Mode::ServerHello(at)),
                 Parse::NeedMore => None,
+                Parse::Malformed(_) if at > 0 => not_hello(at),
                 Parse::Malformed(_) => {
                     sink.anomalies.push(Anomaly::TlsMalformed);
                     None
@@ -501,10 +592,10 @@ impl AppTracker {
             // message yet), or a record that is not a handshake one began
             // (the clear flight is over): no quadratic re-joining segment
             // by segment, and no reading on through application data.
-            Some(Mode::Certificates) if !full && !flight_decidable(bytes) => {
-                Some(Mode::Certificates)
+            Some(Mode::Certificates(at)) if !full && !flight_decidable(&bytes[at..]) => {
+                Some(Mode::Certificates(at))
             }
-            Some(Mode::Certificates) => match server_certificates(bytes, full) {
+            Some(Mode::Certificates(at)) => match server_certificates(&bytes[at..], full) {
                 Parse::Done(chain) => {
                     if let Some(tls) = self.info.tls.as_mut() {
                         tls.chain_truncated = chain.truncated;
@@ -512,7 +603,7 @@ impl AppTracker {
                     self.ders = chain.ders;
                     None
                 }
-                Parse::NeedMore => Some(Mode::Certificates),
+                Parse::NeedMore => Some(Mode::Certificates(at)),
                 Parse::Malformed(_) => {
                     sink.anomalies.push(Anomaly::TlsMalformed);
                     None
@@ -536,8 +627,15 @@ impl AppTracker {
             Some(Mode::Http) => {
                 let scanner = self.http.get_or_insert_with(Default::default);
                 scanner.update(dir, bytes);
-                // Freed once its walk ended or the bound cut it.
-                (scanner.walk_end(dir).is_none() && !full).then_some(Mode::Http)
+                match scanner.walk_end(dir) {
+                    None if !full => Some(Mode::Http),
+                    // Not HTTP after all (an SMTP or IMAP client's
+                    // commands), or a CONNECT/Upgrade tunnel: TLS may
+                    // follow.
+                    Some(WalkEnd::NotHttp(_) | WalkEnd::Tunnel) if !full => Some(Mode::Scan(0)),
+                    // Freed once its walk ended or the bound cut it.
+                    _ => None,
+                }
             }
             other => other,
         };
@@ -559,10 +657,11 @@ impl AppTracker {
     ) -> Option<Box<AppInfo>> {
         // A server flight cut by the capture's end: take what is there.
         for side in &self.sides {
-            let Side::Reading(stream, Mode::Certificates) = side else {
+            let Side::Reading(stream, Mode::Certificates(at)) = side else {
                 continue;
             };
-            if let Parse::Done(chain) = server_certificates(stream.bytes(), true) {
+            let bytes = stream.bytes().get(*at..).unwrap_or_default();
+            if let Parse::Done(chain) = server_certificates(bytes, true) {
                 if let Some(tls) = self.info.tls.as_mut() {
                     tls.chain_truncated = chain.truncated;
                 }
@@ -649,6 +748,36 @@ fn flight_decidable(bytes: &[u8]) -> bool {
         at += 5 + usize::from(u16::from_be_bytes([h[3], h[4]]));
     }
     at == bytes.len()
+}
+
+/// The next step of a scan for a TLS hello from `from` on: the hello's
+/// mode when a record header that may start one is found (a ClientHello
+/// or ServerHello the flow still lacks, with a TLS version), the scan's
+/// new resume point while bytes may still bring one, `None` past
+/// [`TLS_SCAN_BYTES`] or the stream's bound.
+fn scan_for_hello(bytes: &[u8], mut from: usize, full: bool, info: &AppInfo) -> Option<Mode> {
+    let limit = bytes.len().min(TLS_SCAN_BYTES);
+    while let Some(i) = bytes.get(from..limit)?.iter().position(|&b| b == 0x16) {
+        let at = from + i;
+        match bytes.get(at..at + 11) {
+            // A record header cut by the end of the bytes: wait for them.
+            None if !full => return Some(Mode::Scan(at)),
+            None => return None,
+            Some(&[_, 3, minor, _, _, kind, _, _, _, 3, hello_minor])
+                if minor <= 4 && hello_minor <= 4 =>
+            {
+                if kind == 1 && info.tls_client().is_none() {
+                    return Some(Mode::ClientHello(at));
+                }
+                if kind == 2 && info.tls_server().is_none() {
+                    return Some(Mode::ServerHello(at));
+                }
+            }
+            Some(_) => {}
+        }
+        from = at + 1;
+    }
+    (bytes.len() < TLS_SCAN_BYTES && !full).then_some(Mode::Scan(limit.max(from)))
 }
 
 fn is_dns_port((a, b): (u16, u16)) -> bool {

@@ -26,6 +26,9 @@ use crate::features::{
 };
 
 const NIL: u32 = u32::MAX;
+/// A UDP flow's datagrams read by content for DNS or HTTP when its first
+/// one was neither.
+const LATE_DETECT_PACKETS: u64 = 4;
 const TCP: usize = 0;
 const UDP: usize = 1;
 const OTHER: usize = 2;
@@ -399,6 +402,17 @@ impl FlowTable {
                 f.app_pending = None;
             } else if t.flags & TcpSegment::SYN != 0 {
                 syns[dir] = Some(t.seq);
+            }
+        }
+        // A UDP flow may show DNS or an HTTP head by content only after
+        // another protocol's first datagrams.
+        if f.app.is_none()
+            && self.cfg.protocols
+            && (1..LATE_DETECT_PACKETS).contains(&f.metrics.packet_count)
+        {
+            if let Transport::Udp(u) = &p.packet.transport {
+                f.app = AppTracker::udp_by_content((f.key.src_port, f.key.dst_port), u.payload)
+                    .map(Box::new);
             }
         }
         if let Some(app) = f.app.as_mut() {

@@ -190,6 +190,21 @@ pub fn parse_response_head(stream: &[u8]) -> Parse<ResponseHead> {
     }
 }
 
+/// Whether a UDP payload is one whole HTTP/1.x head with a version:
+/// HTTP over UDP by content (SSDP's `M-SEARCH` and `NOTIFY`, their
+/// responses). The head must end inside the datagram.
+pub fn is_http_datagram(payload: &[u8]) -> bool {
+    match payload {
+        [b'H', b'T', b'T', b'P', b'/', ..] => {
+            matches!(parse_response_head(payload), Parse::Done(h) if h.version.is_some())
+        }
+        [b, ..] if b.is_ascii_uppercase() => {
+            matches!(parse_request_head(payload), Parse::Done(h) if h.version.is_some())
+        }
+        _ => false,
+    }
+}
+
 fn parse_first(stream: &[u8], side: Role) -> Parse<(usize, RawHead<'_>)> {
     let lead = match skip_empty_lines(stream) {
         Some(n) => n,

@@ -196,9 +196,25 @@ pub fn parse_server_hello(stream: &[u8]) -> Parse<ServerHello> {
         Parse::NeedMore => return Parse::NeedMore,
         Parse::Malformed(why) => return Parse::Malformed(why),
     };
+    server_hello_body(&body)
+}
+
+/// A ServerHello handshake message carried outside TLS records (a QUIC
+/// server Initial's CRYPTO frames): `message` starts at the 4-byte
+/// handshake header.
+pub fn parse_server_hello_message(message: &[u8]) -> Parse<ServerHello> {
+    match complete_message(message, SERVER_HELLO) {
+        Err(why) => Parse::Malformed(why),
+        Ok(None) => Parse::NeedMore,
+        Ok(Some(need)) => server_hello_body(message.get(HANDSHAKE_HEADER_BYTES..need).unwrap_or(&[])),
+    }
+}
+
+/// The ServerHello fields of a handshake body (after the 4-byte header).
+fn server_hello_body(body: &[u8]) -> Parse<ServerHello> {
     // tls-parser reads SSL 3.0 to TLS 1.2 bodies (TLS 1.3 uses the 1.2 shape
     // with legacy_version 0x0303) and the TLS 1.3 draft-18 layout.
-    let (version, cipher, ext, rest) = match parse_tls_handshake_msg_server_hello(&body) {
+    let (version, cipher, ext, rest) = match parse_tls_handshake_msg_server_hello(body) {
         Ok((rest, TlsMessageHandshake::ServerHello(sh))) => (sh.version, sh.cipher, sh.ext, rest),
         Ok((rest, TlsMessageHandshake::ServerHelloV13Draft18(sh))) => {
             (sh.version, sh.cipher, sh.ext, rest)

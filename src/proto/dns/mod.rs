@@ -29,8 +29,12 @@
 //! [`DnsMessage::entries_not_read`]. The work is linear in the input, the
 //! memory proportional to it, and no input can make these functions panic.
 
+mod detect;
+
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub use detect::{is_plausible_message, is_plausible_tcp};
 
 use super::Parse;
 
