@@ -206,7 +206,9 @@ pub fn parse_server_hello_message(message: &[u8]) -> Parse<ServerHello> {
     match complete_message(message, SERVER_HELLO) {
         Err(why) => Parse::Malformed(why),
         Ok(None) => Parse::NeedMore,
-        Ok(Some(need)) => server_hello_body(message.get(HANDSHAKE_HEADER_BYTES..need).unwrap_or(&[])),
+        Ok(Some(need)) => {
+            server_hello_body(message.get(HANDSHAKE_HEADER_BYTES..need).unwrap_or(&[]))
+        }
     }
 }
 

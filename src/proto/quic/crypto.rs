@@ -1,0 +1,182 @@
+//! The CRYPTO stream of Initial packets (RFC 9000 §19.6), put together by
+//! offset with first-arrival-wins overlaps, and the frames an Initial may
+//! carry.
+
+use super::*;
+use crate::proto::tls::parse_client_hello_message;
+use crate::proto::tls::ClientHello;
+use crate::proto::Parse;
+
+/// Frame types that a client Initial may carry (RFC 9000 §12.4, §19).
+pub(super) mod frame {
+    pub const PADDING: u64 = 0x00;
+    pub const PING: u64 = 0x01;
+    pub const ACK: u64 = 0x02;
+    pub const ACK_ECN: u64 = 0x03;
+    pub const CRYPTO: u64 = 0x06;
+    pub const CONNECTION_CLOSE: u64 = 0x1c;
+    pub const CONNECTION_CLOSE_APP: u64 = 0x1d;
+}
+
+/// The CRYPTO stream of client Initials, put together by offset.
+#[derive(Debug, Default)]
+pub(super) struct CryptoStream {
+    pub(super) buf: Vec<u8>,
+    /// Byte ranges received: sorted, disjoint, not touching.
+    pub(super) ranges: Vec<(usize, usize)>,
+}
+
+impl CryptoStream {
+    /// Place `data` at `offset`; where it overlaps bytes already held, the
+    /// first arrival wins (retransmissions repeat the same bytes).
+    pub(super) fn insert(&mut self, offset: u64, data: &[u8]) -> Result<(), GiveUp> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let start = usize::try_from(offset).map_err(|_| GiveUp::CryptoCap)?;
+        let end = start
+            .checked_add(data.len())
+            .filter(|end| *end <= MAX_CRYPTO_BYTES)
+            .ok_or(GiveUp::CryptoCap)?;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        let mut copy = |from: usize, to: usize| {
+            if let (Some(dst), Some(src)) = (
+                self.buf.get_mut(from..to),
+                data.get(from - start..to - start),
+            ) {
+                dst.copy_from_slice(src);
+            }
+        };
+        let mut pos = start;
+        for &(s, e) in &self.ranges {
+            if e <= pos {
+                continue;
+            }
+            if s >= end {
+                break;
+            }
+            if s > pos {
+                copy(pos, s);
+            }
+            pos = e;
+            if pos >= end {
+                break;
+            }
+        }
+        if pos < end {
+            copy(pos, end);
+        }
+        // Merge [start, end) with every range it overlaps or touches.
+        let i = self.ranges.partition_point(|r| r.1 < start);
+        let (mut s, mut e) = (start, end);
+        let mut j = i;
+        while let Some(&(rs, re)) = self.ranges.get(j) {
+            if rs > e {
+                break;
+            }
+            s = s.min(rs);
+            e = e.max(re);
+            j += 1;
+        }
+        self.ranges.splice(i..j, [(s, e)]);
+        if self.ranges.len() > MAX_CRYPTO_RANGES {
+            return Err(GiveUp::CryptoFragmented);
+        }
+        Ok(())
+    }
+
+    /// The bytes held without a hole from offset 0.
+    pub(super) fn prefix(&self) -> &[u8] {
+        match self.ranges.first() {
+            Some(&(0, end)) => self.buf.get(..end).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// The ClientHello, once the whole handshake message is held.
+    pub(super) fn client_hello(&self) -> Result<Option<ClientHello>, GiveUp> {
+        let p = self.prefix();
+        let &[_, a, b, c, ..] = p else {
+            return Ok(None);
+        };
+        let need = 4 + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
+        match parse_client_hello_message(p.get(..need).unwrap_or(p)) {
+            Parse::Done(ch) => Ok(Some(ch)),
+            Parse::Malformed(why) => Err(GiveUp::BadClientHello(why)),
+            Parse::NeedMore if need > MAX_CRYPTO_BYTES => Err(GiveUp::CryptoCap),
+            Parse::NeedMore => Ok(None),
+        }
+    }
+}
+
+/// Why reading a packet's frames stopped early.
+pub(super) enum Stop {
+    Anomaly(QuicAnomaly),
+    GiveUp(GiveUp),
+}
+
+/// Read the frames of a client Initial's plaintext, CRYPTO data into
+/// `crypto` (RFC 9000 §19).
+pub(super) fn read_frames(plain: &[u8], crypto: &mut CryptoStream) -> Result<(), Stop> {
+    let bad = Stop::Anomaly(QuicAnomaly::BadFrame);
+    let mut r = Reader(plain);
+    while let Some(&first) = r.0.first() {
+        // PADDING is most of an Initial: skip a run at once.
+        if u64::from(first) == frame::PADDING {
+            let run = r.0.iter().position(|b| *b != 0).unwrap_or(r.0.len());
+            r.take(run);
+            continue;
+        }
+        let Some(ty) = r.varint() else {
+            return Err(bad);
+        };
+        let ok = match ty {
+            frame::PING => Some(()),
+            frame::ACK | frame::ACK_ECN => skip_ack(&mut r, ty == frame::ACK_ECN),
+            frame::CRYPTO => {
+                let (Some(offset), Some(len)) = (r.varint(), r.varint()) else {
+                    return Err(bad);
+                };
+                let Some(data) = r.take_u64(len) else {
+                    return Err(bad);
+                };
+                crypto.insert(offset, data).map_err(Stop::GiveUp)?;
+                Some(())
+            }
+            frame::CONNECTION_CLOSE | frame::CONNECTION_CLOSE_APP => (|| {
+                r.varint()?; // error code
+                if ty == frame::CONNECTION_CLOSE {
+                    r.varint()?; // frame type
+                }
+                let n = r.varint()?;
+                r.take_u64(n).map(|_| ())
+            })(),
+            _ => None,
+        };
+        if ok.is_none() {
+            return Err(bad);
+        }
+    }
+    Ok(())
+}
+
+/// Skip an ACK frame's body (RFC 9000 §19.3). Every range costs at least
+/// two bytes, so the loop ends with the input.
+pub(super) fn skip_ack(r: &mut Reader<'_>, ecn: bool) -> Option<()> {
+    r.varint()?; // largest acknowledged
+    r.varint()?; // delay
+    let ranges = r.varint()?;
+    r.varint()?; // first range
+    for _ in 0..ranges {
+        r.varint()?; // gap
+        r.varint()?; // length
+    }
+    if ecn {
+        for _ in 0..3 {
+            r.varint()?;
+        }
+    }
+    Some(())
+}
