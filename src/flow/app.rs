@@ -691,10 +691,12 @@ impl AppTracker {
                 anomalies.push(Anomaly::QuicMalformed);
             }
             let mut info = q.into_info();
+            let server = info.server_hello.take();
             if let Some(ch) = info.client_hello.take() {
                 quic_hello = true;
                 self.info.tls = Some(Box::new(TlsInfo {
                     client: Some(ch),
+                    server,
                     ..TlsInfo::default()
                 }));
             }

@@ -3,8 +3,8 @@
 //! carry.
 
 use super::*;
-use crate::proto::tls::parse_client_hello_message;
 use crate::proto::tls::ClientHello;
+use crate::proto::tls::{parse_client_hello_message, parse_server_hello_message, ServerHello};
 use crate::proto::Parse;
 
 /// Frame types that a client Initial may carry (RFC 9000 §12.4, §19).
@@ -14,6 +14,8 @@ pub(super) mod frame {
     pub const ACK: u64 = 0x02;
     pub const ACK_ECN: u64 = 0x03;
     pub const CRYPTO: u64 = 0x06;
+    /// Google QUIC over TLS: the handshake stream, laid out as CRYPTO.
+    pub const GQUIC_CRYPTO: u64 = 0x08;
     pub const CONNECTION_CLOSE: u64 = 0x1c;
     pub const CONNECTION_CLOSE_APP: u64 = 0x1d;
 }
@@ -97,13 +99,23 @@ impl CryptoStream {
 
     /// The ClientHello, once the whole handshake message is held.
     pub(super) fn client_hello(&self) -> Result<Option<ClientHello>, GiveUp> {
+        self.first_message(parse_client_hello_message)
+    }
+
+    /// The ServerHello (a server Initial's CRYPTO stream), once held.
+    pub(super) fn server_hello(&self) -> Result<Option<ServerHello>, GiveUp> {
+        self.first_message(parse_server_hello_message)
+    }
+
+    /// The stream's first handshake message, once all of it is held.
+    fn first_message<T>(&self, parse: fn(&[u8]) -> Parse<T>) -> Result<Option<T>, GiveUp> {
         let p = self.prefix();
         let &[_, a, b, c, ..] = p else {
             return Ok(None);
         };
         let need = 4 + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
-        match parse_client_hello_message(p.get(..need).unwrap_or(p)) {
-            Parse::Done(ch) => Ok(Some(ch)),
+        match parse(p.get(..need).unwrap_or(p)) {
+            Parse::Done(m) => Ok(Some(m)),
             Parse::Malformed(why) => Err(GiveUp::BadClientHello(why)),
             Parse::NeedMore if need > MAX_CRYPTO_BYTES => Err(GiveUp::CryptoCap),
             Parse::NeedMore => Ok(None),
@@ -117,9 +129,13 @@ pub(super) enum Stop {
     GiveUp(GiveUp),
 }
 
-/// Read the frames of a client Initial's plaintext, CRYPTO data into
-/// `crypto` (RFC 9000 §19).
-pub(super) fn read_frames(plain: &[u8], crypto: &mut CryptoStream) -> Result<(), Stop> {
+/// Read the frames of an Initial's plaintext, CRYPTO data into `crypto`
+/// (RFC 9000 §19); with `gquic`, frames of type 0x08 carry it (T050, T051).
+pub(super) fn read_frames(
+    plain: &[u8],
+    crypto: &mut CryptoStream,
+    gquic: bool,
+) -> Result<(), Stop> {
     let bad = Stop::Anomaly(QuicAnomaly::BadFrame);
     let mut r = Reader(plain);
     while let Some(&first) = r.0.first() {
@@ -135,7 +151,7 @@ pub(super) fn read_frames(plain: &[u8], crypto: &mut CryptoStream) -> Result<(),
         let ok = match ty {
             frame::PING => Some(()),
             frame::ACK | frame::ACK_ECN => skip_ack(&mut r, ty == frame::ACK_ECN),
-            frame::CRYPTO => {
+            frame::CRYPTO | frame::GQUIC_CRYPTO if ty == frame::CRYPTO || gquic => {
                 let (Some(offset), Some(len)) = (r.varint(), r.varint()) else {
                     return Err(bad);
                 };

@@ -22,6 +22,9 @@ pub(super) struct Profile {
     pub(super) labels: [&'static [u8]; 3],
     /// RFC 9369 §3.2: v2 renumbers the long-header packet types.
     pub(super) v2_types: bool,
+    /// Google's QUIC over TLS (T050, T051) carries the handshake in frames
+    /// of type 0x08 laid out as CRYPTO frames.
+    pub(super) gquic_crypto: bool,
 }
 
 pub(super) const SALT_V1: &[u8; 20] =
@@ -36,6 +39,13 @@ pub(super) const SALT_DRAFT_29: &[u8; 20] =
 pub(super) const SALT_DRAFT_23: &[u8; 20] =
     b"\xc3\xee\xf7\x12\xc7\x2e\xbb\x5a\x11\xa7\xd2\x43\x2b\xb4\x63\x65\xbe\xf9\xf5\x02";
 
+/// Google QUIC T050 and T051 (QUIC over TLS before the IETF versions), as
+/// Chromium and Wireshark define them.
+pub(super) const SALT_T050: &[u8; 20] =
+    b"\x7f\xf5\x79\xe5\xac\xd0\x72\x91\x55\x80\x30\x4c\x43\xa2\x36\x7c\x60\x48\x83\x10";
+pub(super) const SALT_T051: &[u8; 20] =
+    b"\x7a\x4e\xde\xf4\xe7\xcc\xee\x5f\xa4\x50\x6c\x19\x12\x4f\xc8\xcc\xda\x6e\x03\x3d";
+
 pub(super) const LABELS_V1: [&[u8]; 3] = [b"quic key", b"quic iv", b"quic hp"];
 /// RFC 9369 §3.3.2.
 pub(super) const LABELS_V2: [&[u8]; 3] = [b"quicv2 key", b"quicv2 iv", b"quicv2 hp"];
@@ -49,6 +59,11 @@ pub(super) fn profile(version: u32) -> Option<Profile> {
         salt,
         labels: LABELS_V1,
         v2_types: false,
+        gquic_crypto: false,
+    };
+    let t05 = |salt| Profile {
+        gquic_crypto: true,
+        ..v1(salt)
     };
     match version {
         VERSION_1 | 0xff00_0021..=0xff00_0022 => Some(v1(SALT_V1)),
@@ -56,7 +71,10 @@ pub(super) fn profile(version: u32) -> Option<Profile> {
             salt: SALT_V2,
             labels: LABELS_V2,
             v2_types: true,
+            gquic_crypto: false,
         }),
+        T050 => Some(t05(SALT_T050)),
+        T051 => Some(t05(SALT_T051)),
         0xff00_001d..=0xff00_0020 => Some(v1(SALT_DRAFT_29)),
         0xff00_0017..=0xff00_001c | 0xface_b002 | 0xface_b00e => Some(v1(SALT_DRAFT_23)),
         _ => None,
@@ -74,9 +92,9 @@ pub fn is_reserved_version(version: u32) -> bool {
     version & 0x0f0f_0f0f == 0x0a0a_0a0a
 }
 
-/// The client Initial packet keys of one connection attempt (RFC 9001
-/// §5.2), derived from the Destination Connection ID of the client's first
-/// Initial (or the one a Retry gave).
+/// The client or server Initial packet keys of one connection attempt
+/// (RFC 9001 §5.2), derived from the Destination Connection ID of the
+/// client's first Initial (or the one a Retry gave).
 pub(super) struct InitialKeys {
     pub(super) version: u32,
     pub(super) dcid: Vec<u8>,
@@ -118,10 +136,20 @@ pub(super) fn expand_label(hk: &Hkdf<Sha256>, label: &[u8], out: &mut [u8]) -> O
     hk.expand(&info, out).ok()
 }
 
+#[cfg(test)]
 pub(super) fn client_secrets(profile: &Profile, dcid: &[u8]) -> Option<ClientSecrets> {
+    secrets(profile, dcid, CLIENT_IN)
+}
+
+/// The labels of the two sides' Initial secrets.
+pub(super) const CLIENT_IN: &[u8] = b"client in";
+pub(super) const SERVER_IN: &[u8] = b"server in";
+
+/// The key, IV and header key of one side (`CLIENT_IN`, `SERVER_IN`).
+pub(super) fn secrets(profile: &Profile, dcid: &[u8], side: &[u8]) -> Option<ClientSecrets> {
     let initial = Hkdf::<Sha256>::new(Some(profile.salt), dcid);
     let mut client = [0u8; 32];
-    expand_label(&initial, b"client in", &mut client)?;
+    expand_label(&initial, side, &mut client)?;
     let client = Hkdf::<Sha256>::from_prk(&client).ok()?;
     let mut s = ClientSecrets {
         key: [0; 16],
@@ -137,7 +165,16 @@ pub(super) fn client_secrets(profile: &Profile, dcid: &[u8]) -> Option<ClientSec
 
 impl InitialKeys {
     pub(super) fn client(version: u32, dcid: &[u8]) -> Option<InitialKeys> {
-        let s = client_secrets(&profile(version)?, dcid)?;
+        InitialKeys::new(version, dcid, CLIENT_IN)
+    }
+
+    /// The server's Initial keys (from the client's DCID too).
+    pub(super) fn server(version: u32, dcid: &[u8]) -> Option<InitialKeys> {
+        InitialKeys::new(version, dcid, SERVER_IN)
+    }
+
+    fn new(version: u32, dcid: &[u8], side: &[u8]) -> Option<InitialKeys> {
+        let s = secrets(&profile(version)?, dcid, side)?;
         Some(InitialKeys {
             version,
             dcid: dcid.to_vec(),
@@ -231,8 +268,8 @@ pub fn open_client_initial(packet: &LongPacket<'_>) -> Result<Vec<u8>, QuicAnoma
     if packet.kind != LongType::Initial {
         return Err(QuicAnomaly::InitialNotOpened);
     }
-    let keys =
-        InitialKeys::client(packet.version, packet.dcid).ok_or(QuicAnomaly::InitialNotOpened)?;
+    let keys = InitialKeys::client(packet.keys_version, packet.dcid)
+        .ok_or(QuicAnomaly::InitialNotOpened)?;
     let mut scratch = Vec::new();
     let (_, frames) = keys.open(packet, None, &mut scratch)?;
     scratch.truncate(frames.end);

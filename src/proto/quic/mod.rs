@@ -40,6 +40,9 @@ pub const VERSION_NEGOTIATION: u32 = 0;
 pub const VERSION_1: u32 = 0x0000_0001;
 /// QUIC version 2 (RFC 9369 §3.1).
 pub const VERSION_2: u32 = 0x6b33_43cf;
+/// Google QUIC over TLS, `T050` and `T051` in ASCII.
+pub const T050: u32 = 0x5430_3530;
+pub const T051: u32 = 0x5430_3531;
 
 /// Datagrams a tracker reads, both sides counted, before it stops: a
 /// ClientHello takes one to three client datagrams, a lossy start a few
@@ -85,11 +88,14 @@ impl LongType {
 }
 
 /// A long-header packet of a version known here (see
-/// [`is_decryptable_version`]), its header read, its payload still
-/// protected.
+/// [`is_decryptable_version`]), or an Initial of another version laid out
+/// as v1's or v2's; its header read, its payload still protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LongPacket<'a> {
     pub version: u32,
+    /// The version whose Initial protection applies: `version` itself when
+    /// it is known here, else v1 or v2, whose layout the header had.
+    pub keys_version: u32,
     pub kind: LongType,
     pub dcid: &'a [u8],
     pub scid: &'a [u8],
@@ -219,22 +225,61 @@ pub fn parse_packet(datagram: &[u8]) -> Result<(Packet<'_>, &[u8]), QuicAnomaly>
             &[],
         ));
     }
-    let Some(profile) = profile(version) else {
-        return Ok((
-            Packet::OtherVersion {
-                version,
-                dcid,
-                scid,
-            },
-            &[],
-        ));
+    let other = Packet::OtherVersion {
+        version,
+        dcid,
+        scid,
     };
+    let Some(profile) = profile(version) else {
+        // A version not known here (a greased one forcing version
+        // negotiation, an unlisted draft): an Initial laid out as v1's or
+        // v2's is tried with their keys (the AEAD tag decides), as TShark
+        // does; anything else fills the datagram unread.
+        let guess = match (first & 0x40 != 0, (first >> 4) & 0x03) {
+            (true, 0) => VERSION_1,
+            (true, 1) => VERSION_2,
+            _ => return Ok((other, &[])),
+        };
+        let v2_types = guess == VERSION_2;
+        return match long_packet(datagram, r, first, version, guess, v2_types, dcid, scid) {
+            Ok((Packet::Long(p), rest)) if p.kind == LongType::Initial => {
+                Ok((Packet::Long(p), rest))
+            }
+            _ => Ok((other, &[])),
+        };
+    };
+    long_packet(
+        datagram,
+        r,
+        first,
+        version,
+        version,
+        profile.v2_types,
+        dcid,
+        scid,
+    )
+}
+
+/// The rest of a long header of a version laid out as v1 or v2 (`r` after
+/// the connection IDs).
+#[allow(clippy::too_many_arguments)]
+fn long_packet<'a>(
+    datagram: &'a [u8],
+    mut r: Reader<'a>,
+    first: u8,
+    version: u32,
+    keys_version: u32,
+    v2_types: bool,
+    dcid: &'a [u8],
+    scid: &'a [u8],
+) -> Result<(Packet<'a>, &'a [u8]), QuicAnomaly> {
     if dcid.len() > MAX_CID_BYTES || scid.len() > MAX_CID_BYTES {
         return Err(QuicAnomaly::CidTooLong);
     }
-    let kind = LongType::from_first_byte(first, profile.v2_types);
+    let kind = LongType::from_first_byte(first, v2_types);
     let mut packet = LongPacket {
         version,
+        keys_version,
         kind,
         dcid,
         scid,
@@ -270,15 +315,28 @@ pub fn parse_packet(datagram: &[u8]) -> Result<(Packet<'_>, &[u8]), QuicAnomaly>
 
 /// Whether a flow's first datagram opens like QUIC: a long header whose
 /// version is opened here, or a reserved version (a client forcing version
-/// negotiation). Cheap: reads at most 5 bytes.
+/// negotiation), or — for any other version — what a client's first
+/// Initial must be: the fixed bit set, the Initial type of v1 or v2, a
+/// Destination Connection ID of 8 to 20 bytes (RFC 9000 §7.2) and a
+/// datagram of at least 1200 bytes (§14.1). Cheap: reads the header only.
 pub fn starts_like_quic(datagram: &[u8]) -> bool {
     let mut r = Reader(datagram);
-    match (r.u8(), r.u32()) {
-        (Some(first), Some(v)) if first & 0x80 != 0 => {
-            is_decryptable_version(v) || is_reserved_version(v)
-        }
-        _ => false,
+    let (Some(first), Some(v)) = (r.u8(), r.u32()) else {
+        return false;
+    };
+    if first & 0x80 == 0 {
+        return false;
     }
+    if is_decryptable_version(v) || is_reserved_version(v) {
+        return true;
+    }
+    v != VERSION_NEGOTIATION
+        && first & 0x40 != 0
+        && (first >> 4) & 0x03 <= 1
+        && datagram.len() >= 1200
+        && r.vec8()
+            .is_some_and(|d| (8..=MAX_CID_BYTES).contains(&d.len()))
+        && r.vec8().is_some_and(|s| s.len() <= MAX_CID_BYTES)
 }
 
 /// A bounds-checked cursor over borrowed bytes.

@@ -276,10 +276,15 @@ fn check_tracker_on_rfc_flow(client_hex: &str, server_hex: &str, version: u32) {
     assert_eq!(ch.supported_versions, [0x0304]);
     // 11 extensions; ALPN "alpn" gives "an".
     assert!(ch.ja4(true).starts_with("q13d0211an_"), "{}", ch.ja4(true));
-    // The server's Initial names its CID; then nothing more is read.
+    // The server's Initial names its CID and, opened with the server keys
+    // of the same DCID (RFC 9001 A.3), carries the ServerHello; then
+    // nothing more is read.
     assert_eq!(t.datagram(&hex(server_hex), false), Status::Done);
     assert!(t.is_finished());
     assert_eq!(t.info().server_scid, Some(hex("f067a5502a4262b5")));
+    let sh = t.info().server_hello.as_ref().expect("ServerHello");
+    assert_eq!((sh.cipher, sh.selected_version), (0x1301, Some(0x0304)));
+    assert_eq!(sh.ja3s_string(), "771,4865,51-43");
     assert_eq!(t.anomalies().count(), 0);
     assert_eq!(t.datagrams(), 2);
 }
@@ -400,11 +405,27 @@ fn seal_keyed(
     pad: bool,
 ) -> Vec<u8> {
     let keys = InitialKeys::client(version, keys_dcid).unwrap();
+    let type_bits = if version == VERSION_2 { 1 } else { 0 };
+    seal_with(&keys, type_bits, version, dcid, scid, pn, frames, pad)
+}
+
+/// An Initial of wire `version` sealed with `keys`, long-header type bits
+/// `type_bits`.
+#[allow(clippy::too_many_arguments)]
+fn seal_with(
+    keys: &InitialKeys,
+    type_bits: u8,
+    version: u32,
+    dcid: &[u8],
+    scid: &[u8],
+    pn: u32,
+    frames: &[u8],
+    pad: bool,
+) -> Vec<u8> {
     let mut payload = frames.to_vec();
     if pad && payload.len() < 1162 {
         payload.resize(1162, 0);
     }
-    let type_bits = if version == VERSION_2 { 1 } else { 0 };
     let mut packet = vec![0xc3 | type_bits << 4];
     packet.extend(version.to_be_bytes());
     packet.push(dcid.len() as u8);
@@ -479,7 +500,10 @@ fn keys_stay_with_the_original_dcid_after_the_server_picks_its_cid() {
     );
     assert_eq!(t.datagram(&second, true), Status::Done);
     assert_eq!((t.info().dcid.as_slice(), t.info().restarts), (DCID, 0));
-    assert!(t.is_finished());
+    // The server's Initial did not open (it is not sealed here): its
+    // ServerHello may still come, until the datagram budget.
+    assert!(!t.is_finished());
+    assert_eq!(t.info().server_hello, None);
     assert_eq!(t.anomalies().count(), 0);
 }
 
@@ -826,4 +850,95 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn unknown_versions_are_tried_with_v1_and_v2_keys() {
+    // A greased version (forcing version negotiation), an unlisted draft,
+    // a version laid out as v2: the AEAD tag proves the keys right.
+    for (wire, keys_version, bits) in [
+        (0x1a2a_3a4a, VERSION_1, 0),
+        (0xff00_0099, VERSION_1, 0),
+        (0x0000_0005, VERSION_2, 1),
+    ] {
+        let m = hello_message("guessed.example");
+        let keys = InitialKeys::client(keys_version, DCID).unwrap();
+        let packet = seal_with(&keys, bits, wire, DCID, SCID, 0, &crypto_frame(0, &m), true);
+        assert!(starts_like_quic(&packet), "{wire:#x}");
+        let mut t = QuicTracker::new();
+        assert_eq!(t.datagram(&packet, true), Status::Done, "{wire:#x}");
+        assert_eq!(t.info().version, wire);
+        let sni = t.info().client_hello.as_ref().and_then(|c| c.sni.clone());
+        assert_eq!(sni.as_deref(), Some("guessed.example"));
+        assert_eq!(t.anomalies().count(), 0);
+    }
+}
+
+#[test]
+fn an_unknown_version_that_does_not_open_is_not_quic() {
+    // Keys of another DCID: the tag fails; no version, no anomaly.
+    let m = hello_message("nope.example");
+    let keys = InitialKeys::client(VERSION_1, b"\x09\x09\x09\x09\x09\x09\x09\x09").unwrap();
+    let packet = seal_with(
+        &keys,
+        0,
+        0x0000_0007,
+        DCID,
+        SCID,
+        0,
+        &crypto_frame(0, &m),
+        true,
+    );
+    assert!(starts_like_quic(&packet));
+    let mut t = QuicTracker::new();
+    assert_eq!(t.datagram(&packet, true), Status::Reading);
+    assert_eq!(t.info().version, 0);
+    assert_eq!(t.anomalies().count(), 0);
+    // Short or with a short DCID, such datagrams do not even start a search.
+    assert!(!starts_like_quic(&packet[..1199]));
+    let mut short_dcid = packet.clone();
+    short_dcid[5] = 4;
+    assert!(!starts_like_quic(&short_dcid));
+}
+
+#[test]
+fn server_initial_opens_with_server_keys_after_a_split_hello() {
+    let m = hello_message("server.example");
+    let (a, b) = m.split_at(50);
+    let mut t = QuicTracker::new();
+    let c1 = seal(VERSION_2, DCID, SCID, 0, &crypto_frame(0, a), true);
+    assert_eq!(t.datagram(&c1, true), Status::Reading);
+    // The ServerHello of RFC 9001 A.3, cut in two CRYPTO frames sent in
+    // reverse order in two server Initials, with an ACK before.
+    let sh = hex("020000560303eefce7f7b37ba1d1632e96677825ddf73988cfc79825df566dc5430b9a045a1200130100002e00330024001d00209d3c940d89690b84d08a60993c144eca684d1081287c834d5311bcf32bb9da1a002b00020304");
+    let (x, y) = sh.split_at(30);
+    let keys = InitialKeys::server(VERSION_2, DCID).unwrap();
+    let ack = [0x02, 0x00, 0x00, 0x00, 0x00];
+    let mut f2 = ack.to_vec();
+    f2.extend(crypto_frame(30, y));
+    let s2 = seal_with(&keys, 1, VERSION_2, SCID, b"\x77\x77", 0, &f2, false);
+    let s1 = seal_with(
+        &keys,
+        1,
+        VERSION_2,
+        SCID,
+        b"\x77\x77",
+        1,
+        &crypto_frame(0, x),
+        false,
+    );
+    assert_eq!(t.datagram(&s2, false), Status::Reading);
+    let c2 = seal(VERSION_2, DCID, SCID, 1, &crypto_frame(50, b), true);
+    assert_eq!(t.datagram(&c2, true), Status::Done);
+    assert!(!t.is_finished());
+    assert_eq!(t.datagram(&s1, false), Status::Done);
+    assert!(t.is_finished());
+    let got = t.info().server_hello.as_ref().expect("ServerHello");
+    assert_eq!((got.cipher, got.selected_version), (0x1301, Some(0x0304)));
+    // Client keys do not open the server's packets, nor the reverse.
+    assert!(open_client_initial(&match parse_packet(&s1) {
+        Ok((Packet::Long(p), _)) => p,
+        _ => panic!(),
+    })
+    .is_err());
 }

@@ -4,7 +4,7 @@
 use super::crypto::{read_frames, CryptoStream, Stop};
 use super::keys::InitialKeys;
 use super::*;
-use crate::proto::tls::ClientHello;
+use crate::proto::tls::{ClientHello, ServerHello};
 
 /// What a flow's QUIC handshake showed of itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +32,11 @@ pub struct QuicInfo {
     /// of the earlier attempt is dropped.
     pub restarts: u8,
     pub client_hello: Option<ClientHello>,
+    /// The ServerHello of the server's Initial, opened with the server
+    /// Initial keys of the same DCID (RFC 9001 §5.2): the negotiated
+    /// cipher and version, and JA3S. The rest of the server's flight is in
+    /// Handshake packets, whose keys an observer cannot derive.
+    pub server_hello: Option<ServerHello>,
 }
 
 /// Where a tracker stands.
@@ -97,6 +102,12 @@ pub struct QuicTracker {
     unopened: [u16; 2],
     /// Dropped when the search ends.
     search: Option<Box<Search>>,
+    /// The version whose Initial keys opened the client's Initials.
+    keys_version: u32,
+    /// The server's Initials: sought while `server_open`.
+    server: Option<Box<Search>>,
+    /// The ServerHello may still come (not parsed, not given up on).
+    server_open: bool,
 }
 
 impl Default for QuicTracker {
@@ -115,6 +126,9 @@ impl QuicTracker {
             client_up: None,
             unopened: [0; 2],
             search: None,
+            keys_version: 0,
+            server: None,
+            server_open: true,
         }
     }
 
@@ -163,7 +177,10 @@ impl QuicTracker {
     pub fn is_finished(&self) -> bool {
         match self.status {
             Status::Reading => false,
-            Status::Done => self.info.server_scid.is_some() || self.datagrams >= MAX_DATAGRAMS,
+            Status::Done => {
+                (self.info.server_scid.is_some() && !self.server_open)
+                    || self.datagrams >= MAX_DATAGRAMS
+            }
             Status::NotQuic | Status::GaveUp(_) => true,
         }
     }
@@ -203,8 +220,12 @@ impl QuicTracker {
         }
     }
 
-    /// An Initial of side `up` that did not open with client keys.
-    fn not_opened(&mut self, a: QuicAnomaly, up: bool) {
+    /// An Initial of side `up` that did not open with client keys. For a
+    /// version not known here (keys tried on a guess) this is no anomaly.
+    fn not_opened(&mut self, a: QuicAnomaly, p: &LongPacket<'_>, up: bool) {
+        if p.keys_version != p.version {
+            return;
+        }
         match self.client_up {
             Some(client) if client == up => self.anomalies |= a.bit(),
             Some(_) => {}
@@ -225,7 +246,7 @@ impl QuicTracker {
         match *packet {
             Packet::Short => {}
             Packet::OtherVersion { version, .. } => {
-                if self.info.version == 0 {
+                if self.info.version == 0 && known(version) {
                     self.info.version = version;
                 }
             }
@@ -240,7 +261,8 @@ impl QuicTracker {
                 }
             }
             Packet::Long(p) => {
-                if self.info.version == 0 {
+                // A version not known here counts once an Initial opened.
+                if self.info.version == 0 && known(p.version) {
                     self.info.version = p.version;
                 }
                 let from_server = self.client_up == Some(!up);
@@ -250,12 +272,14 @@ impl QuicTracker {
                         self.set_client(!up);
                         self.info.retry = true;
                     }
-                    LongType::Initial | LongType::Handshake
-                        if from_server && self.info.server_scid.is_none() =>
-                    {
-                        self.info.server_scid = Some(p.scid.to_vec());
+                    LongType::Initial | LongType::Handshake if from_server => {
+                        if self.info.server_scid.is_none() {
+                            self.info.server_scid = Some(p.scid.to_vec());
+                        }
+                        if p.kind == LongType::Initial && self.server_open {
+                            self.server_initial(&p);
+                        }
                     }
-                    LongType::Initial | LongType::Handshake if from_server => {}
                     LongType::Initial if self.status == Status::Reading => {
                         self.client_initial(&p, up)
                     }
@@ -274,17 +298,17 @@ impl QuicTracker {
             crypto,
             scratch,
         } = &mut **search;
-        let current = keys.as_ref().filter(|k| k.version == p.version);
+        let current = keys.as_ref().filter(|k| k.version == p.keys_version);
         let opened = current.map(|k| k.open(p, *largest_pn, scratch));
         let (pn, frames) = match opened {
             Some(Ok(opened)) => opened,
             // Same keys as the ones that just failed: nothing else to try.
             Some(Err(a)) if current.is_some_and(|k| k.dcid == p.dcid) => {
-                self.not_opened(a, up);
+                self.not_opened(a, p, up);
                 return;
             }
             _ => {
-                let fresh = InitialKeys::client(p.version, p.dcid);
+                let fresh = InitialKeys::client(p.keys_version, p.dcid);
                 match fresh.as_ref().map(|k| k.open(p, None, scratch)) {
                     Some(Ok(opened)) => {
                         // A new attempt: the earlier one's CRYPTO bytes
@@ -295,13 +319,14 @@ impl QuicTracker {
                         }
                         *keys = fresh;
                         *largest_pn = None;
+                        self.keys_version = p.keys_version;
                         self.info.version = p.version;
                         self.info.dcid = p.dcid.to_vec();
                         self.info.scid = p.scid.to_vec();
                         opened
                     }
                     Some(Err(a)) => {
-                        self.not_opened(a, up);
+                        self.not_opened(a, p, up);
                         return;
                     }
                     None => return,
@@ -320,7 +345,8 @@ impl QuicTracker {
         };
         *largest_pn = Some(largest_pn.map_or(pn, |l| l.max(pn)));
         let plain = scratch.get(frames).unwrap_or(&[]);
-        let outcome = match read_frames(plain, crypto) {
+        let gquic = profile(self.keys_version).is_some_and(|p| p.gquic_crypto);
+        let outcome = match read_frames(plain, crypto, gquic) {
             Ok(()) => crypto.client_hello(),
             Err(Stop::Anomaly(a)) => {
                 self.anomalies |= a.bit();
@@ -338,4 +364,62 @@ impl QuicTracker {
             Err(why) => self.give_up(why),
         }
     }
+
+    /// An Initial from the server: opened with the server keys of the
+    /// client's DCID, its CRYPTO frames put together until the ServerHello
+    /// parses. One that does not open (another attempt's, or corrupt) is
+    /// skipped; the search ends with the datagram budget.
+    fn server_initial(&mut self, p: &LongPacket<'_>) {
+        if self.info.dcid.is_empty() {
+            return;
+        }
+        let search = self.server.get_or_insert_with(Box::default);
+        let stale = search
+            .keys
+            .as_ref()
+            .is_none_or(|k| k.dcid != self.info.dcid || k.version != self.keys_version);
+        if stale {
+            // A Retry or a new attempt changed the DCID: new keys.
+            search.keys = InitialKeys::server(self.keys_version, &self.info.dcid);
+            search.largest_pn = None;
+            search.crypto = CryptoStream::default();
+        }
+        let Search {
+            keys: Some(keys),
+            largest_pn,
+            crypto,
+            scratch,
+        } = &mut **search
+        else {
+            return;
+        };
+        let Ok((pn, frames)) = keys.open(p, *largest_pn, scratch) else {
+            return;
+        };
+        *largest_pn = Some(largest_pn.map_or(pn, |l| l.max(pn)));
+        let plain = scratch.get(frames).unwrap_or(&[]);
+        let gquic = profile(self.keys_version).is_some_and(|p| p.gquic_crypto);
+        let outcome = match read_frames(plain, crypto, gquic) {
+            Ok(()) => crypto.server_hello(),
+            Err(Stop::Anomaly(a)) => {
+                self.anomalies |= a.bit();
+                crypto.server_hello()
+            }
+            Err(Stop::GiveUp(why)) => Err(why),
+        };
+        match outcome {
+            Ok(None) => return,
+            Ok(Some(sh)) => self.info.server_hello = Some(sh),
+            Err(_) => {}
+        }
+        self.server_open = false;
+        self.server = None;
+    }
+}
+
+/// A version whose Initials are read here, or a reserved one (a client
+/// forcing version negotiation): a flow showing it is QUIC before any
+/// Initial opened.
+fn known(version: u32) -> bool {
+    is_decryptable_version(version) || is_reserved_version(version)
 }
