@@ -30,15 +30,20 @@ def last(cell):
     return cell.split(",")[-1] if cell else ""
 
 
-def tuple_of(row):
-    src = last(row["ip.src"]) or last(row["ipv6.src"])
-    dst = last(row["ip.dst"]) or last(row["ipv6.dst"])
+def tuples_of(row):
+    """The row's 5-tuple, innermost first: with IPv4 and IPv6 both present
+    (6in4, Teredo, AYIYA) either may be the inner one, so both are tried."""
     sp = last(row["tcp.srcport"]) or last(row["udp.srcport"])
     dp = last(row["tcp.dstport"]) or last(row["udp.dstport"])
-    if not (src and dst and sp and dp):
-        return None
-    a, b = (src, int(sp)), (dst, int(dp))
-    return (min(a, b), max(a, b))
+    if not (sp and dp):
+        return []
+    out = []
+    for fam in ("ipv6", "ip"):
+        src, dst = last(row[fam + ".src"]), last(row[fam + ".dst"])
+        if src and dst:
+            a, b = (src, int(sp)), (dst, int(dp))
+            out.append((min(a, b), max(a, b)))
+    return out
 
 
 def values(cell, col):
@@ -77,9 +82,11 @@ def main():
         capture = str(tsv.relative_to(expected))[: -len(".tsv")]
         with open(tsv, newline="") as f:
             for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-                t = tuple_of(row)
-                if t is None:
+                ts = tuples_of(row)
+                if not ts:
                     continue
+                # The tuple a flow of ours has, else the first.
+                t = next((t for t in ts if (capture, t) in ours), ts[0])
                 for name, (col, _) in FIELDS.items():
                     theirs[(capture, t)][name].update(values(row.get(col, ""), col))
     total = collections.Counter()
