@@ -22,6 +22,7 @@ use crate::proto::dns::{
 use crate::proto::http::{
     is_http_datagram, parse_request_head, parse_response_head, HttpInfo, HttpScanner, WalkEnd,
 };
+use crate::proto::preamble::preamble;
 use crate::proto::quic::{starts_like_quic, QuicInfo, QuicTracker};
 use crate::proto::stream::TcpStream;
 use crate::proto::tls::{parse_client_hello, parse_server_hello, ClientHello, ServerHello};
@@ -313,8 +314,35 @@ enum Mode {
 
 #[derive(Debug)]
 enum Side {
-    Reading(TcpStream, Mode),
+    Reading(Reader),
     Done,
+}
+
+/// One TCP direction still read.
+#[derive(Debug)]
+struct Reader {
+    stream: TcpStream,
+    mode: Mode,
+    /// Bytes of a SOCKS or PROXY preamble: the parsers read what follows.
+    skip: usize,
+    /// The first bytes were tried as a preamble.
+    preamble_checked: bool,
+}
+
+impl Reader {
+    fn new() -> Side {
+        Side::Reading(Reader {
+            stream: TcpStream::new(STREAM_BYTES),
+            mode: Mode::Detect,
+            skip: 0,
+            preamble_checked: false,
+        })
+    }
+
+    /// The stream past the preamble.
+    fn bytes(&self) -> &[u8] {
+        self.stream.bytes().get(self.skip..).unwrap_or_default()
+    }
 }
 
 /// Per-flow parser state, allocated at a UDP flow's first packet, or a TCP
@@ -343,7 +371,7 @@ pub(crate) struct AppTracker {
 impl AppTracker {
     /// A tracker for a TCP flow.
     pub(crate) fn tcp(ports: (u16, u16)) -> AppTracker {
-        let reading = || Side::Reading(TcpStream::new(STREAM_BYTES), Mode::Detect);
+        let reading = Reader::new;
         AppTracker {
             sides: [reading(), reading()],
             dns_port: is_dns_port(ports),
@@ -470,7 +498,7 @@ impl AppTracker {
             .sides
             .iter()
             .map(|s| match s {
-                Side::Reading(st, _) => st.heap_bytes(),
+                Side::Reading(r) => r.stream.heap_bytes(),
                 Side::Done => 0,
             })
             .sum();
@@ -489,21 +517,21 @@ impl AppTracker {
     /// Side `dir` sent a SYN with sequence number `seq` (before the
     /// tracker existed).
     pub(crate) fn syn(&mut self, dir: usize, seq: u32) {
-        if let Some(Side::Reading(stream, _)) = self.sides.get_mut(dir) {
-            stream.syn(seq);
+        if let Some(Side::Reading(r)) = self.sides.get_mut(dir) {
+            r.stream.syn(seq);
         }
     }
 
     /// A TCP segment sent by side `dir` (0 up, 1 down).
     #[inline]
     pub(crate) fn segment(&mut self, dir: usize, t: &TcpSegment<'_>, sink: &mut AppSink<'_>) {
-        let Some(Side::Reading(stream, _)) = self.sides.get_mut(dir) else {
+        let Some(Side::Reading(r)) = self.sides.get_mut(dir) else {
             return;
         };
         if t.flags & TcpSegment::SYN != 0 {
-            stream.syn(t.seq);
+            r.stream.syn(t.seq);
         }
-        if stream.segment(t.seq, t.payload) {
+        if r.stream.segment(t.seq, t.payload) {
             self.step(dir, sink);
         }
     }
@@ -517,13 +545,14 @@ impl AppTracker {
 
     /// One parser over the stream; whether another should read it now.
     fn step_once(&mut self, dir: usize, sink: &mut AppSink<'_>) -> bool {
-        let Side::Reading(stream, mode) = &mut self.sides[dir] else {
+        let Side::Reading(r) = &self.sides[dir] else {
             return false;
         };
-        let bytes = stream.bytes();
-        let full = stream.is_full();
+        let bytes = r.bytes();
+        let full = r.stream.is_full();
+        let (mut skip, mut checked) = (r.skip, r.preamble_checked);
         // Each arm: the next mode, or None when this side is finished.
-        let next = match *mode {
+        let next = match r.mode {
             Mode::Detect => match bytes {
                 [] => Some(Mode::Detect),
                 // Which hello by content, not by side: the flow's up side is
@@ -537,6 +566,21 @@ impl AppTracker {
                 }
                 [0x16, 3, ..] if bytes.len() < 6 && !full => Some(Mode::Detect),
                 _ if self.dns_port => Some(Mode::Dns(0)),
+                // A SOCKS or PROXY preamble: what follows is read as if
+                // the connection started there (once per direction).
+                [first, ..]
+                    if !checked && !(*first == 0 && is_plausible_tcp(bytes) == Some(true)) =>
+                {
+                    match preamble(bytes) {
+                        Parse::NeedMore if !full => {}
+                        Parse::Done((_, n)) => {
+                            skip += n;
+                            checked = true;
+                        }
+                        _ => checked = true,
+                    }
+                    Some(Mode::Detect)
+                }
                 // A method token or `HTTP/`; the scanner tells the rest.
                 [b, ..] if b.is_ascii_alphabetic() => Some(Mode::Http),
                 // DNS over TCP off its ports: a length prefix, then a whole
@@ -639,14 +683,24 @@ impl AppTracker {
             }
             other => other,
         };
-        self.sides[dir] = match next {
-            Some(m) => match std::mem::replace(&mut self.sides[dir], Side::Done) {
-                Side::Reading(s, _) => Side::Reading(s, m),
-                Side::Done => Side::Done,
-            },
-            None => Side::Done,
+        let moved = match &mut self.sides[dir] {
+            Side::Reading(r) => {
+                let moved = (r.skip, r.preamble_checked) != (skip, checked);
+                r.skip = skip;
+                r.preamble_checked = checked;
+                moved
+            }
+            Side::Done => false,
         };
-        next.is_some() && next != attempted
+        match next {
+            Some(m) => {
+                if let Side::Reading(r) = &mut self.sides[dir] {
+                    r.mode = m;
+                }
+            }
+            None => self.sides[dir] = Side::Done,
+        }
+        next.is_some() && (next != attempted || moved)
     }
 
     /// What was found, if anything; anomalies of the end go to `anomalies`.
@@ -657,10 +711,13 @@ impl AppTracker {
     ) -> Option<Box<AppInfo>> {
         // A server flight cut by the capture's end: take what is there.
         for side in &self.sides {
-            let Side::Reading(stream, Mode::Certificates(at)) = side else {
+            let Side::Reading(r) = side else {
                 continue;
             };
-            let bytes = stream.bytes().get(*at..).unwrap_or_default();
+            let Mode::Certificates(at) = r.mode else {
+                continue;
+            };
+            let bytes = r.bytes().get(at..).unwrap_or_default();
             if let Parse::Done(chain) = server_certificates(bytes, true) {
                 if let Some(tls) = self.info.tls.as_mut() {
                     tls.chain_truncated = chain.truncated;
@@ -671,7 +728,7 @@ impl AppTracker {
         if let Some(mut scanner) = self.http.take() {
             fn bytes(s: &Side) -> &[u8] {
                 match s {
-                    Side::Reading(st, _) => st.bytes(),
+                    Side::Reading(r) => r.bytes(),
                     Side::Done => &[],
                 }
             }

@@ -18,6 +18,7 @@ pub mod cert;
 pub mod dhcp;
 pub mod dns;
 pub mod http;
+pub mod preamble;
 pub mod quic;
 pub mod stream;
 pub mod tls;
