@@ -283,6 +283,17 @@ impl QuicTracker {
                     LongType::Initial if self.status == Status::Reading => {
                         self.client_initial(&p, up)
                     }
+                    // After a Retry or a Version Negotiation the client
+                    // starts over under a new DCID: the server's Initial
+                    // keys follow it.
+                    LongType::Initial
+                        if self.status == Status::Done
+                            && self.server_open
+                            && self.client_up == Some(up)
+                            && p.dcid != self.info.dcid.as_slice() =>
+                    {
+                        self.client_restart(&p)
+                    }
                     _ => {}
                 }
             }
@@ -362,6 +373,24 @@ impl QuicTracker {
                 self.search = None;
             }
             Err(why) => self.give_up(why),
+        }
+    }
+
+    /// A client Initial under a new DCID after the ClientHello was read:
+    /// when it opens with its own keys, the attempt it starts is the one
+    /// the server answers (version and DCID follow it; the first
+    /// ClientHello is kept).
+    fn client_restart(&mut self, p: &LongPacket<'_>) {
+        let Some(keys) = InitialKeys::client(p.keys_version, p.dcid) else {
+            return;
+        };
+        let mut scratch = Vec::new();
+        if keys.open(p, None, &mut scratch).is_ok() {
+            self.info.restarts = self.info.restarts.saturating_add(1);
+            self.info.version = p.version;
+            self.info.dcid = p.dcid.to_vec();
+            self.info.scid = p.scid.to_vec();
+            self.keys_version = p.keys_version;
         }
     }
 
