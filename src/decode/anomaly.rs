@@ -63,6 +63,7 @@ anomalies! {
     FragmentBadLength => "fragment_bad_length": "non-final fragment payload not a multiple of 8",
     FragmentTimeout => "fragment_timeout": "incomplete datagram dropped after the reassembly timeout",
     FragmentEvicted => "fragment_evicted": "incomplete datagram dropped because the reassembly table was full",
+    FragmentCut => "fragment_cut": "first fragment cut short by the capture: analysed as it is, its datagram not rebuilt",
     TruncatedTcp => "truncated_tcp": "TCP header cut short",
     TcpDataOffsetTooSmall => "tcp_data_offset_too_small": "TCP data offset below 5",
     TcpBadOption => "tcp_bad_option": "TCP option with an impossible length",

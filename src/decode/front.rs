@@ -5,7 +5,7 @@
 //! and `convert`) and `inspect` both go through it, so they count alike.
 
 use super::defrag::{DefragConfig, Defragmenter, FragmentOutcome};
-use super::{AnomalyCounts, IpHeader, LayerCounts, Packet, Transport};
+use super::{Anomaly, AnomalyCounts, IpHeader, LayerCounts, Packet, Transport};
 
 /// One packet with an IP layer, whole (possibly rebuilt from fragments).
 pub struct PacketIn<'p, 'a> {
@@ -37,8 +37,10 @@ impl PacketIn<'_, '_> {
 pub enum Fed<R> {
     /// No IP layer: counted, not handed on.
     NonIp,
-    /// A fragment kept until its datagram completes (or a datagram that
-    /// completed without a readable IP header; its anomalies are counted).
+    /// A fragment kept until its datagram completes, or dropped (counted
+    /// by the reassembler), or a datagram that completed without a readable
+    /// IP header (its anomalies are counted). A first fragment cut short by
+    /// the capture is handed on as it is instead ([`Packet::cut_first_fragment`]).
     Held,
     /// Handed on; what the next stage returned.
     Done(R),
@@ -94,6 +96,21 @@ impl Front {
             }));
         }
         self.fragments += 1;
+        // A first fragment the capture cut (a snap length, or a filter
+        // that kept only first fragments) can never be rebuilt: it is
+        // analysed as it is, as TShark shows it.
+        if let Some(cut) = p.cut_first_fragment() {
+            self.anomalies.add(Anomaly::FragmentCut, 1);
+            self.layers.add_set(cut.layers.without(p.layers));
+            self.anomalies.add_set(cut.anomalies.without(p.anomalies));
+            return Fed::Done(next(&PacketIn {
+                ts_ns,
+                wire_len,
+                packet: &cut,
+                ip: &ip,
+                reassembled: false,
+            }));
+        }
         let FragmentOutcome::Complete(r) = self.defrag.push(ts_ns, &ip, wire_len) else {
             return Fed::Held;
         };
@@ -187,5 +204,34 @@ mod tests {
         assert_eq!(front.anomalies.total(), 0);
         front.finish();
         assert_eq!(front.anomalies.total(), 1);
+    }
+
+    #[test]
+    fn a_cut_first_fragment_is_analysed_as_it_is() {
+        let frames = fragmented_udp([1, 1, 1, 1], [2, 2, 2, 2], 9, 4000, 1480).unwrap();
+        // Only the first 300 bytes of the first fragment were captured.
+        let first = &frames[0][..300];
+        let p = decode(LinkType::ETHERNET, first, frames[0].len() as u32);
+        let mut front = Front::new(true);
+        let fed = front.feed(0, frames[0].len() as u32, &p, |input| {
+            (input.reassembled, input.packet.truncated, input.lengths())
+        });
+        // UDP header, its length field (8 + 4000) and the captured payload.
+        let Fed::Done((false, true, (4008, app))) = fed else {
+            panic!("not handed on as it is");
+        };
+        assert_eq!(app, 300 - 14 - 20 - 8);
+        assert_eq!(front.anomalies.get(Anomaly::FragmentCut), 1);
+        assert_eq!(front.layers.get(Layer::Udp), 1);
+        // The later fragments wait for a datagram that cannot complete.
+        for f in &frames[1..] {
+            let p = decode(LinkType::ETHERNET, f, f.len() as u32);
+            assert!(matches!(
+                front.feed(1, f.len() as u32, &p, |_| ()),
+                Fed::Held
+            ));
+        }
+        front.finish();
+        assert_eq!(front.reassembled(), 0);
     }
 }

@@ -134,6 +134,24 @@ impl<'a> Packet<'a> {
         matches!(self.transport, Transport::Fragment)
     }
 
+    /// A first fragment that the capture cut short (its datagram can never
+    /// be rebuilt): its transport header and the payload captured, decoded
+    /// as they are, as TShark shows them. `None` for other packets.
+    pub fn cut_first_fragment(&self) -> Option<Packet<'a>> {
+        let ip = self.ip?;
+        let frag = ip.fragment?;
+        if frag.offset_bytes != 0 || ip.bytes.len() as u64 >= u64::from(ip.total_len) {
+            return None;
+        }
+        let mut p = *self;
+        p.transport = Transport::None;
+        // Only the transport header: what it carries further (a tunnel)
+        // is not followed in a cut datagram.
+        let _ = transport::dispatch(ip.protocol, ip.payload(), &mut p);
+        p.truncated = true;
+        Some(p)
+    }
+
     /// Re-decode the transport layer of a reassembled IP datagram `ip_bytes`
     /// (a complete IP packet), keeping this packet's link and tunnel facts.
     pub fn with_reassembled<'b>(&self, ip_bytes: &'b [u8]) -> Packet<'b> {
