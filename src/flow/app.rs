@@ -323,14 +323,16 @@ enum Side {
 struct Reader {
     stream: TcpStream,
     mode: Mode,
-    /// Bytes of a SOCKS or PROXY preamble: the parsers read what follows.
-    skip: usize,
+    /// Bytes of a SOCKS or PROXY preamble: the parsers read what follows
+    /// (less than the stream's bound).
+    skip: u32,
     /// The first bytes were tried as a preamble.
     preamble_checked: bool,
 }
 
 impl Reader {
-    fn new() -> Side {
+    /// A side still to be read.
+    fn side() -> Side {
         Side::Reading(Reader {
             stream: TcpStream::new(STREAM_BYTES),
             mode: Mode::Detect,
@@ -341,7 +343,10 @@ impl Reader {
 
     /// The stream past the preamble.
     fn bytes(&self) -> &[u8] {
-        self.stream.bytes().get(self.skip..).unwrap_or_default()
+        self.stream
+            .bytes()
+            .get(self.skip as usize..)
+            .unwrap_or_default()
     }
 }
 
@@ -371,7 +376,7 @@ pub(crate) struct AppTracker {
 impl AppTracker {
     /// A tracker for a TCP flow.
     pub(crate) fn tcp(ports: (u16, u16)) -> AppTracker {
-        let reading = Reader::new;
+        let reading = Reader::side;
         AppTracker {
             sides: [reading(), reading()],
             dns_port: is_dns_port(ports),
@@ -569,12 +574,12 @@ impl AppTracker {
                 // A SOCKS or PROXY preamble: what follows is read as if
                 // the connection started there (once per direction).
                 [first, ..]
-                    if !checked && !(*first == 0 && is_plausible_tcp(bytes) == Some(true)) =>
+                    if !(checked || *first == 0 && is_plausible_tcp(bytes) == Some(true)) =>
                 {
                     match preamble(bytes) {
                         Parse::NeedMore if !full => {}
                         Parse::Done((_, n)) => {
-                            skip += n;
+                            skip += n as u32;
                             checked = true;
                         }
                         _ => checked = true,

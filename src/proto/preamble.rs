@@ -43,26 +43,22 @@ const MAX_SOCKS4_FIELD: usize = 255;
 const MAX_PROXY_V1: usize = 107;
 const PROXY_V2_SIGNATURE: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
 
+/// One preamble's reader: its length, or why the bytes are not it.
+type Reader = fn(&[u8]) -> Parse<usize>;
+
 /// The preamble at the front of one direction, client or server, and its
 /// length: [`Parse::NeedMore`] while the bytes are a valid beginning of
 /// one, [`Parse::Malformed`] when they start none.
 pub fn preamble(b: &[u8]) -> Parse<(Preamble, usize)> {
-    let tries: [fn(&[u8]) -> Parse<usize>; 5] = [
-        socks4_request,
-        socks4_reply,
-        socks5_client,
-        socks5_server,
-        proxy_header,
-    ];
-    let kinds = [
-        Preamble::Socks4,
-        Preamble::Socks4,
-        Preamble::Socks5,
-        Preamble::Socks5,
-        Preamble::ProxyV1,
+    let tries: [(Reader, Preamble); 5] = [
+        (socks4_request, Preamble::Socks4),
+        (socks4_reply, Preamble::Socks4),
+        (socks5_client, Preamble::Socks5),
+        (socks5_server, Preamble::Socks5),
+        (proxy_header, Preamble::ProxyV1),
     ];
     let mut need_more = false;
-    for (f, kind) in tries.iter().zip(kinds) {
+    for (f, kind) in tries {
         match f(b) {
             Parse::Done(n) => {
                 let kind = match (kind, b.first()) {

@@ -104,6 +104,9 @@ pub struct QuicTracker {
     search: Option<Box<Search>>,
     /// The version whose Initial keys opened the client's Initials.
     keys_version: u32,
+    /// The DCID the server's Initial keys derive from: `info.dcid`, or
+    /// the one a Retry gave once the ClientHello was already read.
+    server_dcid: Vec<u8>,
     /// The server's Initials: sought while `server_open`.
     server: Option<Box<Search>>,
     /// The ServerHello may still come (not parsed, not given up on).
@@ -127,6 +130,7 @@ impl QuicTracker {
             unopened: [0; 2],
             search: None,
             keys_version: 0,
+            server_dcid: Vec::new(),
             server: None,
             server_open: true,
         }
@@ -292,7 +296,7 @@ impl QuicTracker {
                             && self.client_up == Some(up)
                             && p.dcid != self.info.dcid.as_slice() =>
                     {
-                        self.client_restart(&p)
+                        self.client_restart(&p, up)
                     }
                     _ => {}
                 }
@@ -331,6 +335,7 @@ impl QuicTracker {
                         *keys = fresh;
                         *largest_pn = None;
                         self.keys_version = p.keys_version;
+                        self.server_dcid = p.dcid.to_vec();
                         self.info.version = p.version;
                         self.info.dcid = p.dcid.to_vec();
                         self.info.scid = p.scid.to_vec();
@@ -376,21 +381,26 @@ impl QuicTracker {
         }
     }
 
-    /// A client Initial under a new DCID after the ClientHello was read:
-    /// when it opens with its own keys, the attempt it starts is the one
-    /// the server answers (version and DCID follow it; the first
-    /// ClientHello is kept).
-    fn client_restart(&mut self, p: &LongPacket<'_>) {
+    /// A client Initial under a new DCID after the ClientHello was read.
+    /// Of another version (after a Version Negotiation) it starts the
+    /// attempt over: the hello, version and DCID become the new attempt's
+    /// once its ClientHello is read (the first one stays until then). Of
+    /// the same version (after a Retry), only the server's keys follow it
+    /// when it opens; the flow's DCID stays the first, as Zeek reports it.
+    fn client_restart(&mut self, p: &LongPacket<'_>, up: bool) {
+        if p.version != self.info.version {
+            self.status = Status::Reading;
+            self.search = None;
+            self.info.restarts = self.info.restarts.saturating_add(1);
+            self.client_initial(p, up);
+            return;
+        }
         let Some(keys) = InitialKeys::client(p.keys_version, p.dcid) else {
             return;
         };
         let mut scratch = Vec::new();
         if keys.open(p, None, &mut scratch).is_ok() {
-            self.info.restarts = self.info.restarts.saturating_add(1);
-            self.info.version = p.version;
-            self.info.dcid = p.dcid.to_vec();
-            self.info.scid = p.scid.to_vec();
-            self.keys_version = p.keys_version;
+            self.server_dcid = p.dcid.to_vec();
         }
     }
 
@@ -399,17 +409,17 @@ impl QuicTracker {
     /// parses. One that does not open (another attempt's, or corrupt) is
     /// skipped; the search ends with the datagram budget.
     fn server_initial(&mut self, p: &LongPacket<'_>) {
-        if self.info.dcid.is_empty() {
+        if self.server_dcid.is_empty() {
             return;
         }
         let search = self.server.get_or_insert_with(Box::default);
         let stale = search
             .keys
             .as_ref()
-            .is_none_or(|k| k.dcid != self.info.dcid || k.version != self.keys_version);
+            .is_none_or(|k| k.dcid != self.server_dcid || k.version != self.keys_version);
         if stale {
             // A Retry or a new attempt changed the DCID: new keys.
-            search.keys = InitialKeys::server(self.keys_version, &self.info.dcid);
+            search.keys = InitialKeys::server(self.keys_version, &self.server_dcid);
             search.largest_pn = None;
             search.crypto = CryptoStream::default();
         }
