@@ -40,7 +40,7 @@ pub const MAX_DNS_ANSWERS: usize = 64;
 /// How far into a TCP direction a TLS hello is sought when the stream does
 /// not start with one (STARTTLS dialogues, proxy and database preambles,
 /// RDP's X.224 exchange: a few hundred bytes, rarely a few KiB).
-pub const TLS_SCAN_BYTES: usize = 8 * 1024;
+pub const TLS_SCAN_BYTES: usize = 4 * 1024;
 
 /// Ports that hint at DNS: DNS, mDNS, LLMNR.
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
@@ -416,6 +416,7 @@ impl AppTracker {
     /// DNS or an HTTP head (any ports); `None` otherwise. Tried on a flow's
     /// first few datagrams (the first may be another protocol's, as
     /// DNSCrypt's encrypted queries beside its plain certificate queries).
+    /// An HTTP head must also parse (the check here is its first line).
     pub(crate) fn udp_by_content(ports: (u16, u16), payload: &[u8]) -> Option<AppTracker> {
         let udp_http = is_http_datagram(payload);
         let dns_content = !udp_http && is_plausible_message(payload);
@@ -821,7 +822,7 @@ fn flight_decidable(bytes: &[u8]) -> bool {
 /// [`TLS_SCAN_BYTES`] or the stream's bound.
 fn scan_for_hello(bytes: &[u8], mut from: usize, full: bool, info: &AppInfo) -> Option<Mode> {
     let limit = bytes.len().min(TLS_SCAN_BYTES);
-    while let Some(i) = bytes.get(from..limit)?.iter().position(|&b| b == 0x16) {
+    while let Some(i) = memchr::memchr(0x16, bytes.get(from..limit)?) {
         let at = from + i;
         match bytes.get(at..at + 11) {
             // A record header cut by the end of the bytes: wait for them.

@@ -25,7 +25,7 @@ use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificat
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::X509Name;
 
-use super::Parse;
+use super::{hex, Parse};
 
 const HANDSHAKE: u8 = 22;
 const CERTIFICATE: u8 = 11;
@@ -331,15 +331,6 @@ fn escape_value(v: &str, out: &mut String) {
             out.push(ch);
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

@@ -190,19 +190,39 @@ pub fn parse_response_head(stream: &[u8]) -> Parse<ResponseHead> {
     }
 }
 
-/// Whether a UDP payload is one whole HTTP/1.x head with a version:
-/// HTTP over UDP by content (SSDP's `M-SEARCH` and `NOTIFY`, their
-/// responses). The head must end inside the datagram.
+/// Whether a UDP payload looks like one whole HTTP/1.x head (SSDP's
+/// `M-SEARCH` and `NOTIFY`, their responses): a first line that is a
+/// request line ending in ` HTTP/1.x` or a status line starting with
+/// `HTTP/1.x `, and the head's empty line inside the datagram. Cheap (no
+/// parse, no allocation): the caller parses the head once it is chosen.
 pub fn is_http_datagram(payload: &[u8]) -> bool {
-    match payload {
+    let Some(eol) = payload.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let line = payload[..eol]
+        .strip_suffix(b"\r")
+        .unwrap_or(&payload[..eol]);
+    let version = |v: &[u8]| matches!(v, [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'0' | b'1']);
+    let first_ok = match line {
         [b'H', b'T', b'T', b'P', b'/', ..] => {
-            matches!(parse_response_head(payload), Parse::Done(h) if h.version.is_some())
+            line.len() >= 12 && version(&line[..8]) && line[8] == b' '
         }
         [b, ..] if b.is_ascii_uppercase() => {
-            matches!(parse_request_head(payload), Parse::Done(h) if h.version.is_some())
+            line.len() >= 10
+                && version(&line[line.len() - 8..])
+                && line[line.len() - 9] == b' '
+                && line
+                    .iter()
+                    .take_while(|&&c| c != b' ')
+                    .all(|&c| is_tchar(c))
         }
         _ => false,
-    }
+    };
+    first_ok
+        && payload
+            .windows(2)
+            .skip(eol)
+            .any(|w| w == b"\n\n" || w == b"\n\r")
 }
 
 fn parse_first(stream: &[u8], side: Role) -> Parse<(usize, RawHead<'_>)> {

@@ -52,3 +52,16 @@ impl<T> Parse<T> {
         matches!(self, Parse::Malformed(_))
     }
 }
+
+/// Lowercase hex of `bytes` (a table, not `write!`: DNSSEC keys and
+/// fingerprints put kilobytes here, and formatting each byte was a hot
+/// spot).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}

@@ -28,7 +28,7 @@ use tls_parser::{
     parse_tls_record_header, TlsMessageHandshake, TlsRecordType,
 };
 
-use super::Parse;
+use super::{hex, Parse};
 
 /// Handshake message types (RFC 8446 §4).
 const CLIENT_HELLO: u8 = 1;
@@ -665,16 +665,6 @@ impl ServerHello {
 /// MD5 of a JA3/JA3S string, lower-case hex (the published form).
 pub fn md5_hex(text: &str) -> String {
     hex(&md5(text.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
 }
 
 /// MD5 (only for JA3/JA3S, which are defined with it; not for security).

@@ -36,7 +36,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub use detect::{is_plausible_message, is_plausible_tcp};
 
-use super::Parse;
+use super::{hex, Parse};
 
 const HEADER_BYTES: usize = 12;
 /// Type, class, TTL and RDLENGTH after a record's owner name (RFC 1035 §4.1.3).
@@ -579,14 +579,6 @@ fn svcb(rdata: &[u8], name_in: &dyn Fn(usize) -> Option<(String, usize)>) -> Opt
         }
     }
     Some(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 #[cfg(test)]
