@@ -1,0 +1,369 @@
+//! The classes of traffic whose protocol fields used to be missed, made
+//! here as captures and read through the library: TLS after plaintext
+//! preambles (STARTTLS dialects, PostgreSQL's SSLRequest, RDP's X.224,
+//! HTTP CONNECT, SOCKS, PROXY), DNS off its ports, HTTP heads over UDP
+//! (SSDP), and the guards that keep look-alikes out.
+
+use std::net::Ipv4Addr;
+
+use etherparse::PacketBuilder;
+use wa1kpcap::capture::writer::PcapWriter;
+use wa1kpcap::capture::LinkType;
+use wa1kpcap::sample::{dns_message, tls_client_hello, tls_server_hello, udp4};
+use wa1kpcap::{Analyzer, Flow};
+
+const CLIENT: [u8; 4] = [10, 0, 0, 1];
+const SERVER: [u8; 4] = [10, 0, 0, 2];
+
+/// A TCP conversation: a handshake, then segments each way.
+struct Conversation {
+    cport: u16,
+    sport: u16,
+    seq: [u32; 2],
+    frames: Vec<Vec<u8>>,
+}
+
+impl Conversation {
+    fn new(cport: u16, sport: u16) -> Conversation {
+        let mut c = Conversation {
+            cport,
+            sport,
+            seq: [1000, 9000],
+            frames: Vec::new(),
+        };
+        c.segment(0, true, &[]);
+        c.segment(1, true, &[]);
+        c
+    }
+
+    /// Side 0 is the client.
+    fn segment(&mut self, side: usize, syn: bool, payload: &[u8]) {
+        let (src, dst, sp, dp) = if side == 0 {
+            (CLIENT, SERVER, self.cport, self.sport)
+        } else {
+            (SERVER, CLIENT, self.sport, self.cport)
+        };
+        let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src, dst, 64)
+            .tcp(sp, dp, self.seq[side], 64240);
+        b = if syn { b.syn() } else { b.psh() };
+        if !(syn && side == 0) {
+            b = b.ack(self.seq[1 - side]);
+        }
+        let mut out = Vec::new();
+        b.write(&mut out, payload).unwrap();
+        self.frames.push(out);
+        self.seq[side] = self.seq[side].wrapping_add(payload.len() as u32 + u32::from(syn));
+    }
+
+    fn up(mut self, payload: &[u8]) -> Self {
+        self.segment(0, false, payload);
+        self
+    }
+
+    fn down(mut self, payload: &[u8]) -> Self {
+        self.segment(1, false, payload);
+        self
+    }
+
+    /// The client's ClientHello for `sni`, the server's ServerHello.
+    fn hellos(self, sni: &str) -> Self {
+        self.up(&tls_client_hello(sni, &["h2"]))
+            .down(&tls_server_hello(0xc02f))
+    }
+}
+
+/// Every frame into one capture, read by the library.
+fn analyze(frames: &[Vec<u8>]) -> Vec<Flow> {
+    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535).unwrap();
+    for (i, f) in frames.iter().enumerate() {
+        w.write(
+            1_700_000_000_000_000_000 + i as i64 * 1_000_000,
+            f,
+            f.len() as u32,
+        )
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("classes.pcap");
+    std::fs::write(&path, w.into_inner()).unwrap();
+    Analyzer::new().analyze_file(&path).unwrap()
+}
+
+fn flow_on(flows: &[Flow], port: u16) -> &Flow {
+    flows
+        .iter()
+        .find(|f| f.key.src_port == port || f.key.dst_port == port)
+        .unwrap_or_else(|| panic!("no flow on port {port}"))
+}
+
+fn sni(f: &Flow) -> Option<String> {
+    f.app.as_ref()?.tls_client()?.sni.clone()
+}
+
+fn cipher(f: &Flow) -> Option<u16> {
+    Some(f.app.as_ref()?.tls_server()?.cipher)
+}
+
+#[test]
+fn tls_after_plaintext_preambles() {
+    let cases: Vec<(u16, &str, Conversation)> = vec![
+        (
+            25,
+            "smtp.example",
+            Conversation::new(40001, 25)
+                .down(b"220 mail.example ESMTP ready\r\n")
+                .up(b"EHLO client.example\r\n")
+                .down(b"250-mail.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+                .up(b"STARTTLS\r\n")
+                .down(b"220 2.0.0 Ready to start TLS\r\n"),
+        ),
+        (
+            143,
+            "imap.example",
+            Conversation::new(40002, 143)
+                .down(b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n")
+                .up(b"a1 STARTTLS\r\n")
+                .down(b"a1 OK Begin TLS negotiation now\r\n"),
+        ),
+        (
+            110,
+            "pop.example",
+            Conversation::new(40003, 110)
+                .down(b"+OK POP3 ready\r\n")
+                .up(b"STLS\r\n")
+                .down(b"+OK Begin TLS\r\n"),
+        ),
+        (
+            21,
+            "ftp.example",
+            Conversation::new(40004, 21)
+                .down(b"220 FTP server ready\r\n")
+                .up(b"AUTH TLS\r\n")
+                .down(b"234 AUTH TLS successful\r\n"),
+        ),
+        (
+            5432,
+            "pg.example",
+            Conversation::new(40005, 5432)
+                .up(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+                .down(b"S"),
+        ),
+        (
+            3389,
+            "rdp.example",
+            Conversation::new(40006, 3389)
+                .up(&[3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 3, 0, 0, 0])
+                .down(&[
+                    3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0, 8, 0, 1, 0, 0, 0,
+                ]),
+        ),
+        (
+            8080,
+            "connect.example",
+            Conversation::new(40007, 8080)
+                .up(b"CONNECT connect.example:443 HTTP/1.1\r\nHost: connect.example:443\r\n\r\n")
+                .down(b"HTTP/1.1 200 Connection established\r\n\r\n"),
+        ),
+        (
+            1080,
+            "socks.example",
+            Conversation::new(40008, 1080)
+                .up(&[5, 1, 0])
+                .down(&[5, 0])
+                .up(b"\x05\x01\x00\x03\x0dsocks.example\x01\xbb")
+                .down(&[5, 0, 0, 1, 10, 0, 0, 2, 0x01, 0xbb]),
+        ),
+        (
+            443,
+            "proxied.example",
+            Conversation::new(40009, 443).up(b"PROXY TCP4 192.0.2.1 10.0.0.2 56324 443\r\n"),
+        ),
+    ];
+    let mut frames = Vec::new();
+    let mut want = Vec::new();
+    for (port, name, c) in cases {
+        frames.extend(c.hellos(name).frames);
+        want.push((port, name));
+    }
+    let flows = analyze(&frames);
+    for (port, name) in want {
+        let f = flow_on(&flows, port);
+        assert_eq!(sni(f).as_deref(), Some(name), "port {port}");
+        assert_eq!(cipher(f), Some(0xc02f), "port {port}: ServerHello");
+        assert_eq!(
+            f.app.as_ref().unwrap().protocol(),
+            Some("tls"),
+            "port {port}"
+        );
+        assert!(f.anomalies.is_empty(), "port {port}: {:?}", f.anomalies);
+    }
+}
+
+#[test]
+fn http_after_socks_and_proxy_preambles() {
+    let get =
+        |host: &str| format!("GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: classes/1\r\n\r\n");
+    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    let socks4 = Conversation::new(41001, 1080)
+        .up(b"\x04\x01\x00\x50\x0a\x00\x00\x02user\x00")
+        .down(&[0, 0x5a, 0, 0x50, 10, 0, 0, 2])
+        .up(get("socks4.example").as_bytes())
+        .down(ok);
+    let socks5 = Conversation::new(41002, 1081)
+        .up(&[5, 1, 0])
+        .down(&[5, 0])
+        .up(&[5, 1, 0, 1, 10, 0, 0, 2, 0, 80])
+        .down(&[5, 0, 0, 1, 10, 0, 0, 2, 0, 80])
+        .up(get("socks5.example").as_bytes())
+        .down(ok);
+    let mut v2 = b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c".to_vec();
+    v2.extend([192, 0, 2, 1, 10, 0, 0, 2, 0xdc, 0x04, 0, 80]);
+    v2.extend(get("proxyv2.example").as_bytes());
+    let proxy = Conversation::new(41003, 80).up(&v2).down(ok);
+    let mut frames = socks4.frames;
+    frames.extend(socks5.frames);
+    frames.extend(proxy.frames);
+    let flows = analyze(&frames);
+    for (port, host) in [
+        (1080, "socks4.example"),
+        (1081, "socks5.example"),
+        (80, "proxyv2.example"),
+    ] {
+        let f = flow_on(&flows, port);
+        let http = f.app.as_ref().and_then(|a| a.http.as_ref()).expect("http");
+        let req = http.request.as_ref().unwrap();
+        assert_eq!(req.host.as_deref(), Some(host));
+        assert_eq!(req.user_agent.as_deref(), Some("classes/1"));
+        assert_eq!(http.final_status, Some(200));
+    }
+}
+
+#[test]
+fn look_alikes_are_not_tls() {
+    // A binary stream carrying a TLS record header whose body is not a
+    // hello, and a text protocol mentioning bytes 0x16 0x03: no TLS, no
+    // anomaly.
+    let mut fake = vec![0x99, 0x01, 0x02];
+    fake.extend([0x16, 3, 1, 0, 40, 1, 0, 0, 36, 3, 3]);
+    fake.extend([0xee; 60]);
+    let c = Conversation::new(42001, 7000).up(&fake).down(&[0x99; 30]);
+    let flows = analyze(&c.frames);
+    let f = flow_on(&flows, 7000);
+    assert_eq!(sni(f), None);
+    assert!(f.app.as_ref().is_none_or(|a| a.tls.is_none()));
+    assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
+}
+
+#[test]
+fn dns_off_its_ports_by_content() {
+    let q = dns_message(7, "2.dnscrypt-cert.example.net", None);
+    let r = dns_message(
+        7,
+        "2.dnscrypt-cert.example.net",
+        Some(Ipv4Addr::new(192, 0, 2, 7)),
+    );
+    let mut frames = vec![
+        udp4(CLIENT, SERVER, 50001, 443, &q).unwrap(),
+        udp4(SERVER, CLIENT, 443, 50001, &r).unwrap(),
+    ];
+    // An encrypted datagram first, then a plain query on the same flow.
+    frames.push(udp4(CLIENT, SERVER, 50002, 8053, &[0x5a; 80]).unwrap());
+    frames.push(
+        udp4(
+            CLIENT,
+            SERVER,
+            50002,
+            8053,
+            &dns_message(8, "late.example", None),
+        )
+        .unwrap(),
+    );
+    // Noise on odd ports, some of it DNS-shaped in its first bytes.
+    let mut s = 0x1234_5678_9abc_def0u64;
+    for i in 0..400u16 {
+        let len = 12 + usize::from(i % 200);
+        let mut p: Vec<u8> = (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s as u8
+            })
+            .collect();
+        if i % 2 == 0 {
+            // A query-like header: one question, no answers.
+            p[2..12].copy_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+        }
+        frames.push(udp4(CLIENT, SERVER, 20000 + i, 30000 + i, &p).unwrap());
+    }
+    let flows = analyze(&frames);
+    let dns = |f: &Flow| {
+        f.app
+            .as_ref()
+            .and_then(|a| a.dns.as_ref())
+            .map(|d| d.queries.clone())
+    };
+    let f = flow_on(&flows, 50001);
+    assert_eq!(
+        dns(f),
+        Some(vec!["2.dnscrypt-cert.example.net".to_string()])
+    );
+    assert_eq!(
+        f.app.as_ref().unwrap().dns.as_ref().unwrap().answers,
+        ["192.0.2.7"]
+    );
+    assert_eq!(
+        dns(flow_on(&flows, 50002)),
+        Some(vec!["late.example".to_string()])
+    );
+    let noise_dns = flows
+        .iter()
+        .filter(|f| f.key.src_port >= 20000 && f.key.src_port < 20400)
+        .filter(|f| dns(f).is_some())
+        .count();
+    assert_eq!(noise_dns, 0, "random payloads taken for DNS");
+    assert!(flows.iter().all(|f| f.anomalies.is_empty()));
+}
+
+#[test]
+fn http_heads_over_udp() {
+    let search = b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\nUSER-AGENT: Chrome/120 Windows\r\n\r\n";
+    let notify = b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\nSERVER: Linux/5 UPnP/1.0 x/1\r\n\r\n";
+    let reply = b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nST: upnp:rootdevice\r\nSERVER: Linux/5 UPnP/1.0 x/1\r\n\r\n";
+    let group = [239, 255, 255, 250];
+    let frames = vec![
+        udp4(CLIENT, group, 51000, 1900, search).unwrap(),
+        udp4(CLIENT, group, 51000, 1900, search).unwrap(),
+        udp4(SERVER, group, 1900, 1900, notify).unwrap(),
+        udp4(SERVER, CLIENT, 1900, 51001, reply).unwrap(),
+        // Text that is not a head: no HTTP.
+        udp4(CLIENT, SERVER, 51002, 9999, b"HELLO world\r\n").unwrap(),
+    ];
+    let flows = analyze(&frames);
+    let http = |port: u16| {
+        flow_on(&flows, port)
+            .app
+            .as_ref()
+            .and_then(|a| a.http.as_deref())
+            .cloned()
+    };
+    let s = http(51000).expect("M-SEARCH");
+    let req = s.request.as_ref().unwrap();
+    assert_eq!(
+        (req.method.as_str(), req.target.as_str()),
+        ("M-SEARCH", "*")
+    );
+    assert_eq!(req.host.as_deref(), Some("239.255.255.250:1900"));
+    assert_eq!(req.user_agent.as_deref(), Some("Chrome/120 Windows"));
+    assert_eq!(s.requests, 2);
+    let n = flows
+        .iter()
+        .find(|f| f.key.src_port == 1900 && f.key.dst_port == 1900)
+        .and_then(|f| f.app.as_ref()?.http.as_deref())
+        .expect("NOTIFY");
+    assert_eq!(n.request.as_ref().unwrap().method, "NOTIFY");
+    let r = http(51001).expect("reply");
+    assert_eq!((r.responses, r.final_status), (1, Some(200)));
+    assert_eq!(http(51002), None);
+}
