@@ -3,10 +3,17 @@
 //! walk of the whole streams, and the head parsers never panic either.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wa1kpcap::proto::http::{headers, parse_request_head, parse_response_head, Head, HttpScanner};
+use wa1kpcap::proto::http::{
+    headers, is_http_datagram, parse_request_head, parse_response_head, Head, HttpScanner,
+};
 use wa1kpcap::proto::Parse;
 
 fuzz_target!(|data: &[u8]| {
+    // The UDP pre-check never panics and, when it says yes, the head is
+    // complete within the datagram.
+    if is_http_datagram(data) {
+        assert!(data.windows(2).any(|w| w == b"\n\n" || w == b"\n\r"));
+    }
     // first byte: where the two directions split; second: the step size
     let (ctl, body) = data.split_first().unwrap_or((&0, &[]));
     let (step, body) = body.split_first().unwrap_or((&1, &[]));

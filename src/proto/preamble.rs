@@ -340,4 +340,52 @@ mod tests {
         assert!(preamble(&long).is_malformed());
         assert!(preamble(&[b'P'; 200]).is_malformed());
     }
+
+    proptest::proptest! {
+        /// Any bytes: no panic; a preamble found lies within them, is found
+        /// the same on its own bytes, and each cut of it asks for more.
+        #[test]
+        fn any_bytes(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            if let Parse::Done((kind, n)) = preamble(&data) {
+                proptest::prop_assert!(n > 0 && n <= data.len());
+                proptest::prop_assert_eq!(preamble(&data[..n]), Parse::Done((kind, n)));
+                for cut in 1..n {
+                    proptest::prop_assert!(preamble(&data[..cut]).is_need_more());
+                }
+            }
+        }
+
+        /// SOCKS 5 exchanges of any address and credentials are found
+        /// whole, on both sides.
+        #[test]
+        fn socks5_exchanges(
+            host in "[a-z0-9.-]{1,40}",
+            port in proptest::num::u16::ANY,
+            auth in proptest::option::of(("[a-z]{0,20}", "[a-z]{0,20}")),
+        ) {
+            let mut client = vec![5, 1, if auth.is_some() { 2 } else { 0 }];
+            if let Some((u, p)) = &auth {
+                client.push(1);
+                client.push(u.len() as u8);
+                client.extend(u.bytes());
+                client.push(p.len() as u8);
+                client.extend(p.bytes());
+            }
+            client.extend([5, 1, 0, 3, host.len() as u8]);
+            client.extend(host.bytes());
+            client.extend(port.to_be_bytes());
+            let n = client.len();
+            client.extend(b"\x16\x03\x01");
+            proptest::prop_assert_eq!(preamble(&client), Parse::Done((Preamble::Socks5, n)));
+            let mut server = vec![5, if auth.is_some() { 2 } else { 0 }];
+            if auth.is_some() {
+                server.extend([1, 0]);
+            }
+            server.extend([5, 0, 0, 1, 10, 0, 0, 1]);
+            server.extend(port.to_be_bytes());
+            let m = server.len();
+            server.extend(b"HTTP/1.1 200 OK\r\n");
+            proptest::prop_assert_eq!(preamble(&server), Parse::Done((Preamble::Socks5, m)));
+        }
+    }
 }
