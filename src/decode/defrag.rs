@@ -20,7 +20,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
+use super::ranges::RangeBuffer;
 use super::{Anomaly, AnomalyCounts, IpHeader};
+
+/// The largest IP datagram (its header included).
+const MAX_DATAGRAM: usize = 65_535;
 
 #[derive(Debug, Clone, Copy)]
 pub struct DefragConfig {
@@ -58,9 +62,8 @@ struct Pending {
     header: Vec<u8>,
     /// IPv6: next header carried in the fragment header.
     v6_next: u8,
-    data: Vec<u8>,
-    /// Received byte ranges, sorted and disjoint.
-    ranges: Vec<(u32, u32)>,
+    /// The fragment data by offset, with the ranges received.
+    data: RangeBuffer,
     total: Option<u32>,
     fragments: u32,
     wire_len_sum: u64,
@@ -150,7 +153,7 @@ impl Defragmenter {
         } else {
             u32::from(ip.unfragmentable_len).saturating_sub(40)
         };
-        if end + header_len > 65_535 {
+        if (end + header_len) as usize > MAX_DATAGRAM {
             self.remove(&key);
             return self.drop_fragment(Anomaly::FragmentTooLarge);
         }
@@ -166,8 +169,7 @@ impl Defragmenter {
                     first_ts_ns: ts_ns,
                     header: Vec::new(),
                     v6_next: 0,
-                    data: Vec::new(),
-                    ranges: Vec::new(),
+                    data: RangeBuffer::new(MAX_DATAGRAM),
                     total: None,
                     fragments: 0,
                     wire_len_sum: 0,
@@ -178,15 +180,16 @@ impl Defragmenter {
             return FragmentOutcome::Dropped(Anomaly::FragmentEvicted);
         };
         // Duplicate / overlap checks against what we already hold.
-        if entry.ranges.iter().any(|&(s, e)| s == start && e == end) {
+        let (s0, e0) = (start as usize, end as usize);
+        if entry.data.ranges().contains(&(s0, e0)) {
             self.anomalies.add(Anomaly::FragmentDuplicate, 1);
             return FragmentOutcome::Pending;
         }
-        let overlaps = entry.ranges.iter().any(|&(s, e)| start < e && s < end);
+        let overlaps = entry.data.overlaps(s0, e0);
         let inconsistent_end = match (frag.more, entry.total) {
             (false, Some(t)) => t != end,
             (true, Some(t)) => end > t,
-            (false, None) => entry.ranges.iter().any(|&(_, e)| e > end),
+            (false, None) => entry.data.ranges().iter().any(|&(_, e)| e > e0),
             (true, None) => false,
         };
         if inconsistent_end || (overlaps && entry.version == 6) {
@@ -210,47 +213,13 @@ impl Defragmenter {
         if !frag.more {
             entry.total = Some(end);
         }
-        let need = end as usize;
-        if entry.data.len() < need {
-            self.bytes_in_use += need - entry.data.len();
-            entry.data.resize(need, 0);
-        }
-        // Copy only the gaps: earlier bytes win.
-        let mut cursor = start;
-        let mut new_ranges = Vec::new();
-        for &(s, e) in entry.ranges.iter().chain(std::iter::once(&(end, end))) {
-            if e <= cursor {
-                continue;
-            }
-            if s >= end {
-                if cursor < end {
-                    new_ranges.push((cursor, end));
-                }
-                cursor = end;
-                break;
-            }
-            if s > cursor {
-                new_ranges.push((cursor, s));
-            }
-            cursor = cursor.max(e);
-            if cursor >= end {
-                break;
-            }
-        }
-        if cursor < end {
-            new_ranges.push((cursor, end));
-        }
-        for (s, e) in new_ranges {
-            let src = &payload[(s - start) as usize..(e - start) as usize];
-            entry.data[s as usize..e as usize].copy_from_slice(src);
-            entry.ranges.push((s, e));
-        }
-        entry.ranges.sort_unstable();
-        merge_ranges(&mut entry.ranges);
+        // Earlier bytes win where fragments overlap.
+        let before = entry.data.span().len();
+        entry.data.insert(s0, payload);
+        self.bytes_in_use += entry.data.span().len() - before;
         entry.fragments += 1;
         entry.wire_len_sum += u64::from(wire_len);
-        let complete =
-            matches!(entry.total, Some(t) if entry.ranges == [(0, t)] && !entry.header.is_empty());
+        let complete = matches!(entry.total, Some(t) if entry.data.ranges() == [(0, t as usize)] && !entry.header.is_empty());
         if !complete {
             return FragmentOutcome::Pending;
         }
@@ -304,7 +273,7 @@ impl Defragmenter {
 
     fn remove(&mut self, key: &Key) -> Option<Pending> {
         let e = self.table.remove(key)?;
-        self.bytes_in_use = self.bytes_in_use.saturating_sub(e.data.len());
+        self.bytes_in_use = self.bytes_in_use.saturating_sub(e.data.span().len());
         Some(e)
     }
 
@@ -327,21 +296,11 @@ impl Defragmenter {
     }
 }
 
-fn merge_ranges(r: &mut Vec<(u32, u32)>) {
-    let mut out: Vec<(u32, u32)> = Vec::with_capacity(r.len());
-    for &(s, e) in r.iter() {
-        match out.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => out.push((s, e)),
-        }
-    }
-    *r = out;
-}
-
 /// Build the complete IP packet from the unfragmentable part and the data.
 fn rebuild(p: Pending) -> Option<Reassembled> {
     let mut bytes = p.header;
-    let payload_len = p.data.len();
+    let data = p.data.into_bytes();
+    let payload_len = data.len();
     if p.version == 4 {
         let total = bytes.len() + payload_len;
         let total16 = u16::try_from(total).ok()?;
@@ -374,7 +333,7 @@ fn rebuild(p: Pending) -> Option<Reassembled> {
         let plen = u16::try_from(unfrag - 40 + payload_len).ok()?;
         bytes.get_mut(4..6)?.copy_from_slice(&plen.to_be_bytes());
     }
-    bytes.extend_from_slice(&p.data);
+    bytes.extend_from_slice(&data);
     Some(Reassembled {
         bytes,
         fragments: p.fragments,

@@ -16,6 +16,7 @@ pub mod front;
 mod ip;
 mod layers;
 mod link;
+pub mod ranges;
 mod transport;
 mod tunnel;
 

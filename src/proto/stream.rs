@@ -7,28 +7,26 @@
 //! resolution, and the bound. Policy: the first byte to arrive for a
 //! position wins (a retransmission never rewrites what was read — the same
 //! rule as IPv4 reassembly in `decode::defrag`); bytes before the stream's
-//! start and beyond `cap` are dropped; early segments are kept up to `cap`
-//! bytes in total. The stream starts at SYN + 1 when the SYN was seen,
+//! start and beyond `cap` are dropped. The stream starts at SYN + 1 when the SYN was seen,
 //! otherwise at the first segment with payload (a capture that starts
 //! mid-connection: earlier bytes arriving later are dropped). A hole that
 //! never fills ends the readable stream at the hole.
 //!
-//! Memory: at most `2 × cap` bytes per direction; work per segment is
-//! linear in its length plus the number of held segments.
+//! Memory: at most `cap` bytes per direction, in a
+//! [`RangeBuffer`](crate::decode::ranges::RangeBuffer) (the reassembler IP
+//! fragments and QUIC CRYPTO streams use too); work per segment is linear
+//! in its length plus the number of held ranges.
+
+use crate::decode::ranges::RangeBuffer;
 
 /// Holds one direction's stream prefix.
 #[derive(Debug, Clone)]
 pub struct TcpStream {
     /// Sequence number of stream byte 0, once known.
     start: Option<u32>,
-    /// In-order bytes from stream byte 0.
-    data: Vec<u8>,
-    /// Early segments: (stream offset, bytes), sorted by offset.
-    early: Vec<(usize, Vec<u8>)>,
-    early_bytes: usize,
-    cap: usize,
-    /// Segments (or parts) dropped: behind the start, beyond the bound, or
-    /// over the early-segment budget.
+    /// The stream's first `cap` bytes by offset: in order and early.
+    bytes: RangeBuffer,
+    /// Segments (or parts) dropped: behind the start or beyond the bound.
     pub dropped_segments: u64,
     /// Bytes that arrived again for positions already filled.
     pub overlap_bytes: u64,
@@ -39,10 +37,7 @@ impl TcpStream {
     pub fn new(cap: usize) -> TcpStream {
         TcpStream {
             start: None,
-            data: Vec::new(),
-            early: Vec::new(),
-            early_bytes: 0,
-            cap,
+            bytes: RangeBuffer::new(cap),
             dropped_segments: 0,
             overlap_bytes: 0,
         }
@@ -51,31 +46,29 @@ impl TcpStream {
     /// A SYN with sequence number `seq` fixes the start at `seq + 1` (only
     /// before any byte was placed).
     pub fn syn(&mut self, seq: u32) {
-        if self.data.is_empty() && self.early.is_empty() {
+        if self.bytes.ranges().is_empty() {
             self.start = Some(seq.wrapping_add(1));
         }
     }
 
     /// Heap bytes held (in-order and early segments), for memory budgets.
     pub fn heap_bytes(&self) -> usize {
-        self.data.capacity()
-            + self.early.capacity() * std::mem::size_of::<(usize, Vec<u8>)>()
-            + self.early_bytes
+        self.bytes.heap_bytes()
     }
 
     /// The in-order bytes so far.
     pub fn bytes(&self) -> &[u8] {
-        &self.data
+        self.bytes.prefix()
     }
 
     /// The bound is reached: later segments cannot add anything.
     pub fn is_full(&self) -> bool {
-        self.data.len() >= self.cap
+        self.bytes.prefix_len() >= self.bytes.cap()
     }
 
     /// Early segments are waiting for a hole before them to fill.
     pub fn has_hole(&self) -> bool {
-        !self.early.is_empty()
+        self.bytes.has_hole()
     }
 
     /// Place a segment's payload starting at sequence number `seq`; returns
@@ -98,93 +91,14 @@ impl TcpStream {
         } else {
             (rel as usize, payload)
         };
-        if offset >= self.cap {
+        if offset >= self.bytes.cap() {
             self.dropped_segments += 1;
             return false;
         }
-        let payload = &payload[..payload.len().min(self.cap - offset)];
-        let before = self.data.len();
-        if self.early.is_empty() && offset <= before {
-            // In order, nothing held: straight on (no copy to hold first).
-            self.append(offset, payload);
-            self.truncate_full();
-        } else {
-            // Through the held segments first (they arrived earlier and keep
-            // their bytes), then whatever touches the in-order bytes moves over.
-            self.hold(offset, payload);
-            self.drain_early();
-        }
-        self.data.len() > before
-    }
-
-    /// Bytes at `offset` (≤ data length): the part already present counts
-    /// as overlap, the rest extends the stream.
-    fn append(&mut self, offset: usize, payload: &[u8]) {
-        let have = self.data.len() - offset;
-        if have >= payload.len() {
-            self.overlap_bytes += payload.len() as u64;
-            return;
-        }
-        self.overlap_bytes += have as u64;
-        self.data.extend_from_slice(&payload[have..]);
-    }
-
-    /// Queue a segment, without the parts held segments already cover (the
-    /// first bytes to arrive for a position win); pieces that must wait for
-    /// a hole are kept while the budget allows.
-    fn hold(&mut self, offset: usize, payload: &[u8]) {
-        let mut pieces: Vec<(usize, &[u8])> = vec![(offset, payload)];
-        for (o, d) in &self.early {
-            let (lo, hi) = (*o, *o + d.len());
-            let mut next = Vec::with_capacity(pieces.len() + 1);
-            for (po, pd) in pieces {
-                let pe = po + pd.len();
-                if pe <= lo || po >= hi {
-                    next.push((po, pd));
-                    continue;
-                }
-                self.overlap_bytes += (pe.min(hi) - po.max(lo)) as u64;
-                if po < lo {
-                    next.push((po, &pd[..lo - po]));
-                }
-                if pe > hi {
-                    next.push((hi, &pd[hi - po..]));
-                }
-            }
-            pieces = next;
-        }
-        for (po, pd) in pieces {
-            // Only pieces that must wait count against the budget.
-            if po > self.data.len() && self.early_bytes + pd.len() > self.cap {
-                self.dropped_segments += 1;
-                continue;
-            }
-            self.early_bytes += pd.len();
-            let at = self.early.partition_point(|(o, _)| *o < po);
-            self.early.insert(at, (po, pd.to_vec()));
-        }
-    }
-
-    /// Move early segments that now touch the in-order bytes.
-    fn drain_early(&mut self) {
-        while let Some((o, _)) = self.early.first() {
-            if *o > self.data.len() {
-                break;
-            }
-            let (o, d) = self.early.remove(0);
-            self.early_bytes -= d.len();
-            self.append(o, &d);
-        }
-        self.truncate_full();
-    }
-
-    /// At the bound: nothing beyond it is kept.
-    fn truncate_full(&mut self) {
-        if self.is_full() {
-            self.data.truncate(self.cap);
-            self.early.clear();
-            self.early_bytes = 0;
-        }
+        let before = self.bytes.prefix_len();
+        let placed = self.bytes.insert(offset, payload);
+        self.overlap_bytes += placed.overlap as u64;
+        self.bytes.prefix_len() > before
     }
 }
 

@@ -3,6 +3,7 @@
 //! carry.
 
 use super::*;
+use crate::decode::ranges::RangeBuffer;
 use crate::proto::tls::ClientHello;
 use crate::proto::tls::{parse_client_hello_message, parse_server_hello_message, ServerHello};
 use crate::proto::Parse;
@@ -20,70 +21,38 @@ pub(super) mod frame {
     pub const CONNECTION_CLOSE_APP: u64 = 0x1d;
 }
 
-/// The CRYPTO stream of client Initials, put together by offset.
-#[derive(Debug, Default)]
+/// The CRYPTO stream of an Initial space, put together by offset in a
+/// [`RangeBuffer`] (first arrival wins: retransmissions repeat the same
+/// bytes).
+#[derive(Debug)]
 pub(super) struct CryptoStream {
-    pub(super) buf: Vec<u8>,
-    /// Byte ranges received: sorted, disjoint, not touching.
-    pub(super) ranges: Vec<(usize, usize)>,
+    pub(super) bytes: RangeBuffer,
+}
+
+impl Default for CryptoStream {
+    fn default() -> CryptoStream {
+        CryptoStream {
+            bytes: RangeBuffer::new(MAX_CRYPTO_BYTES),
+        }
+    }
 }
 
 impl CryptoStream {
-    /// Place `data` at `offset`; where it overlaps bytes already held, the
-    /// first arrival wins (retransmissions repeat the same bytes).
+    /// Place `data` at `offset`: past [`MAX_CRYPTO_BYTES`] or in more than
+    /// [`MAX_CRYPTO_RANGES`] pieces, the search gives up.
     pub(super) fn insert(&mut self, offset: u64, data: &[u8]) -> Result<(), GiveUp> {
         if data.is_empty() {
             return Ok(());
         }
         let start = usize::try_from(offset).map_err(|_| GiveUp::CryptoCap)?;
-        let end = start
+        if start
             .checked_add(data.len())
-            .filter(|end| *end <= MAX_CRYPTO_BYTES)
-            .ok_or(GiveUp::CryptoCap)?;
-        if self.buf.len() < end {
-            self.buf.resize(end, 0);
+            .is_none_or(|end| end > MAX_CRYPTO_BYTES)
+        {
+            return Err(GiveUp::CryptoCap);
         }
-        let mut copy = |from: usize, to: usize| {
-            if let (Some(dst), Some(src)) = (
-                self.buf.get_mut(from..to),
-                data.get(from - start..to - start),
-            ) {
-                dst.copy_from_slice(src);
-            }
-        };
-        let mut pos = start;
-        for &(s, e) in &self.ranges {
-            if e <= pos {
-                continue;
-            }
-            if s >= end {
-                break;
-            }
-            if s > pos {
-                copy(pos, s);
-            }
-            pos = e;
-            if pos >= end {
-                break;
-            }
-        }
-        if pos < end {
-            copy(pos, end);
-        }
-        // Merge [start, end) with every range it overlaps or touches.
-        let i = self.ranges.partition_point(|r| r.1 < start);
-        let (mut s, mut e) = (start, end);
-        let mut j = i;
-        while let Some(&(rs, re)) = self.ranges.get(j) {
-            if rs > e {
-                break;
-            }
-            s = s.min(rs);
-            e = e.max(re);
-            j += 1;
-        }
-        self.ranges.splice(i..j, [(s, e)]);
-        if self.ranges.len() > MAX_CRYPTO_RANGES {
+        self.bytes.insert(start, data);
+        if self.bytes.ranges().len() > MAX_CRYPTO_RANGES {
             return Err(GiveUp::CryptoFragmented);
         }
         Ok(())
@@ -91,10 +60,7 @@ impl CryptoStream {
 
     /// The bytes held without a hole from offset 0.
     pub(super) fn prefix(&self) -> &[u8] {
-        match self.ranges.first() {
-            Some(&(0, end)) => self.buf.get(..end).unwrap_or(&[]),
-            _ => &[],
-        }
+        self.bytes.prefix()
     }
 
     /// The ClientHello, once the whole handshake message is held.

@@ -655,12 +655,12 @@ fn crypto_stream_first_arrival_wins_and_merges() {
     c.insert(0, b"abXX").unwrap();
     c.insert(2, b"cdZZZZ").unwrap();
     assert_eq!(c.prefix(), b"abXXefgh", "bytes held are kept");
-    assert_eq!(c.ranges, [(0, 8)]);
+    assert_eq!(c.bytes.ranges(), [(0, 8)]);
     c.insert(10, b"k").unwrap();
-    assert_eq!(c.ranges, [(0, 8), (10, 11)]);
+    assert_eq!(c.bytes.ranges(), [(0, 8), (10, 11)]);
     c.insert(8, b"ij").unwrap();
     assert_eq!(
-        (c.prefix(), &c.ranges[..]),
+        (c.prefix(), c.bytes.ranges()),
         (&b"abXXefghijk"[..], &[(0, 11)][..])
     );
 }
