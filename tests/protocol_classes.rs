@@ -367,3 +367,31 @@ fn http_heads_over_udp() {
     assert_eq!((r.responses, r.final_status), (1, Some(200)));
     assert_eq!(http(51002), None);
 }
+
+#[test]
+fn malformed_messages_keep_their_reason() {
+    // A ClientHello record whose extension block overruns its message, and
+    // a datagram on the DNS port shorter than a DNS header.
+    let mut hello = tls_client_hello("bad.example", &[]);
+    let n = hello.len();
+    hello[n - 7] = 0xff; // the last extension's length (supported_groups)
+    let c = Conversation::new(43001, 443).up(&hello);
+    let mut frames = c.frames;
+    frames.push(udp4(CLIENT, SERVER, 43002, 53, &[1, 2, 3]).unwrap());
+    let flows = analyze(&frames);
+    let errors = |port: u16| flow_on(&flows, port).app.as_ref().map(|a| a.errors.clone());
+    let tls = errors(443).expect("reasons kept");
+    assert_eq!(tls.len(), 1);
+    assert_eq!(tls[0].0, "tls");
+    assert!(tls[0].1.contains("overruns"), "{:?}", tls[0]);
+    assert_eq!(
+        errors(53),
+        Some(vec![("dns", "shorter than the 12-byte DNS header")])
+    );
+    let names: Vec<&str> = flow_on(&flows, 53)
+        .anomalies
+        .iter()
+        .map(|a| a.name())
+        .collect();
+    assert_eq!(names, ["dns_malformed"]);
+}

@@ -46,6 +46,8 @@ pub const TLS_SCAN_BYTES: usize = 4 * 1024;
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 /// DHCPv4 and DHCPv6 ports.
 const DHCP_PORTS: [u16; 4] = [67, 68, 546, 547];
+/// Distinct malformed-message reasons kept per flow (`app_errors`).
+pub const MAX_APP_ERRORS: usize = 8;
 /// DHCP message types kept per flow (`dhcp_message_types`).
 pub const MAX_DHCP_TYPES: usize = 16;
 
@@ -63,6 +65,10 @@ pub struct AppInfo {
     /// HTTP/1.x: first request and response, counts (when a head was read).
     pub http: Option<Box<HttpInfo>>,
     pub dhcp: Option<Box<DhcpInfo>>,
+    /// Why messages of the flow were malformed: (protocol, the parser's
+    /// reason), distinct, at most [`MAX_APP_ERRORS`]. Each also counts its
+    /// `*_malformed` anomaly.
+    pub errors: Vec<(&'static str, &'static str)>,
 }
 
 /// The DHCP messages of a flow, summarised (`schemas/dhcp.md`): each field
@@ -119,6 +125,13 @@ impl DhcpInfo {
 }
 
 impl AppInfo {
+    /// Note why a message of `proto` was malformed.
+    fn error(&mut self, proto: &'static str, reason: &'static str) {
+        if self.errors.len() < MAX_APP_ERRORS && !self.errors.contains(&(proto, reason)) {
+            self.errors.push((proto, reason));
+        }
+    }
+
     /// The flow's application protocol: the most specific one seen.
     pub fn protocol(&self) -> Option<&'static str> {
         if self.quic.is_some() {
@@ -150,6 +163,8 @@ pub struct TlsInfo {
     pub chain_truncated: bool,
     /// Fingerprints, computed once when the flow ends.
     pub fingerprints: Fingerprints,
+    /// Certificates that could not be read (moved to `AppInfo::errors`).
+    errors: Vec<&'static str>,
 }
 
 /// JA3, JA3S and JA4 of a flow's hellos (empty strings when absent).
@@ -240,19 +255,23 @@ pub(crate) struct CertCache {
     previous: CertMap,
 }
 
-type CertMap = std::collections::HashMap<Vec<u8>, (Certificate, bool), rustc_hash::FxBuildHasher>;
+type CertMap = std::collections::HashMap<
+    Vec<u8>,
+    (Certificate, Option<&'static str>),
+    rustc_hash::FxBuildHasher,
+>;
 
 impl CertCache {
     pub(crate) const GENERATION: usize = 512;
 
-    /// The certificate, and whether its DER could not be read.
-    fn decode(&mut self, der: &[u8]) -> (Certificate, bool) {
+    /// The certificate, and why its DER could not be read, if so.
+    fn decode(&mut self, der: &[u8]) -> (Certificate, Option<&'static str>) {
         if let Some(hit) = self.current.get(der) {
             return hit.clone();
         }
         let (key, value) = self.previous.remove_entry(der).unwrap_or_else(|| {
             let (c, error) = decode_certificate(der);
-            (der.to_vec(), (c, error.is_some()))
+            (der.to_vec(), (c, error))
         });
         if self.current.len() >= Self::GENERATION {
             self.previous = std::mem::take(&mut self.current);
@@ -452,8 +471,14 @@ impl AppTracker {
                 self.info.dhcp.get_or_insert_with(Box::default).add(m);
                 return;
             }
-            Some(Parse::NeedMore | Parse::Malformed(_)) if !self.dns_port => {
+            Some(Parse::NeedMore) if !self.dns_port => {
                 sink.anomalies.push(Anomaly::DhcpMalformed);
+                self.info.error("dhcp", "message cut short");
+                return;
+            }
+            Some(Parse::Malformed(why)) if !self.dns_port => {
+                sink.anomalies.push(Anomaly::DhcpMalformed);
+                self.info.error("dhcp", why);
                 return;
             }
             _ => {}
@@ -469,7 +494,14 @@ impl AppTracker {
                     self.info.dns.get_or_insert_with(Box::default).add(&m);
                     sink.dns(dir == 0, false, m);
                 }
-                Parse::NeedMore | Parse::Malformed(_) => sink.anomalies.push(Anomaly::DnsMalformed),
+                Parse::NeedMore => {
+                    sink.anomalies.push(Anomaly::DnsMalformed);
+                    self.info.error("dns", "message cut short");
+                }
+                Parse::Malformed(why) => {
+                    sink.anomalies.push(Anomaly::DnsMalformed);
+                    self.info.error("dns", why);
+                }
             }
         }
     }
@@ -617,8 +649,9 @@ impl AppTracker {
                 Parse::NeedMore if !full => Some(Mode::ClientHello(at)),
                 Parse::NeedMore => None,
                 Parse::Malformed(_) if at > 0 => not_hello(at),
-                Parse::Malformed(_) => {
+                Parse::Malformed(why) => {
                     sink.anomalies.push(Anomaly::TlsMalformed);
+                    self.info.error("tls", why);
                     None
                 }
             },
@@ -632,8 +665,9 @@ impl AppTracker {
                 Parse::NeedMore if !full => Some(Mode::ServerHello(at)),
                 Parse::NeedMore => None,
                 Parse::Malformed(_) if at > 0 => not_hello(at),
-                Parse::Malformed(_) => {
+                Parse::Malformed(why) => {
                     sink.anomalies.push(Anomaly::TlsMalformed);
+                    self.info.error("tls", why);
                     None
                 }
             },
@@ -654,8 +688,9 @@ impl AppTracker {
                     None
                 }
                 Parse::NeedMore => Some(Mode::Certificates(at)),
-                Parse::Malformed(_) => {
+                Parse::Malformed(why) => {
                     sink.anomalies.push(Anomaly::TlsMalformed);
+                    self.info.error("tls", why);
                     None
                 }
             },
@@ -668,8 +703,9 @@ impl AppTracker {
                     }
                     Parse::NeedMore if !full => break Some(Mode::Dns(at)),
                     Parse::NeedMore => break None,
-                    Parse::Malformed(_) => {
+                    Parse::Malformed(why) => {
                         sink.anomalies.push(Anomaly::DnsMalformed);
+                        self.info.error("dns", why);
                         break None;
                     }
                 }
@@ -741,8 +777,14 @@ impl AppTracker {
             scanner.finish(bytes(&self.sides[0]), bytes(&self.sides[1]));
             let info = scanner.into_info();
             if info.request.is_some() || info.response.is_some() {
-                let malformed = |e: Option<WalkEnd>| matches!(e, Some(WalkEnd::Malformed(_)));
-                if malformed(info.request_end) || malformed(info.response_end) {
+                let mut malformed = false;
+                for end in [info.request_end, info.response_end] {
+                    if let Some(WalkEnd::Malformed(why)) = end {
+                        malformed = true;
+                        self.info.error("http", why);
+                    }
+                }
+                if malformed {
                     anomalies.push(Anomaly::HttpMalformed);
                 }
                 self.info.http = Some(Box::new(info));
@@ -752,6 +794,9 @@ impl AppTracker {
         if let Some(q) = self.quic.take() {
             if q.anomalies().next().is_some() {
                 anomalies.push(Anomaly::QuicMalformed);
+            }
+            for a in q.anomalies() {
+                self.info.error("quic", a.name());
             }
             let mut info = q.into_info();
             let server = info.server_hello.take();
@@ -771,8 +816,11 @@ impl AppTracker {
         if let Some(tls) = self.info.tls.as_mut() {
             for der in &self.ders {
                 let (c, malformed) = certs.decode(der);
-                if malformed {
+                if let Some(why) = malformed {
                     anomalies.push(Anomaly::CertMalformed);
+                    if tls.errors.len() < MAX_APP_ERRORS {
+                        tls.errors.push(why);
+                    }
                 }
                 tls.certificates.push(c);
             }
@@ -788,7 +836,14 @@ impl AppTracker {
                 tls.fingerprints.ja3s = ja3s;
             }
         }
-        self.info.protocol().map(|_| Box::new(self.info))
+        if let Some(tls) = self.info.tls.as_mut() {
+            for why in std::mem::take(&mut tls.errors) {
+                self.info.error("x509", why);
+            }
+        }
+        // A flow whose only messages were malformed keeps its reasons.
+        (self.info.protocol().is_some() || !self.info.errors.is_empty())
+            .then(|| Box::new(self.info))
     }
 }
 
@@ -868,10 +923,10 @@ mod tests {
         for i in 0..5 * CertCache::GENERATION {
             let d = der(i + 1);
             let want = decode_certificate(&d);
-            assert_eq!(cache.decode(&d), (want.0, want.1.is_some()));
+            assert_eq!(cache.decode(&d), want);
             // A chain seen on every connection stays cached and correct.
             let want = decode_certificate(&hot);
-            assert_eq!(cache.decode(&hot), (want.0, want.1.is_some()));
+            assert_eq!(cache.decode(&hot), want);
             assert!(cache.current.len() + cache.previous.len() <= 2 * CertCache::GENERATION);
         }
         assert!(cache.current.contains_key(&hot) || cache.previous.contains_key(&hot));

@@ -728,6 +728,18 @@ fn app_columns() -> Vec<ColumnSpec> {
             "distinct answer values (address, name or text) of the flow's responses, in order (at most 64)",
             |f, b| str_list(dns(f).map(|d| &d.answers), b),
         ),
+        opt_list_col::<StringBuilder>(
+            "app_errors",
+            ColType::ListUtf8,
+            "why the flow's malformed messages were refused, `protocol: reason` (distinct, at most 8)",
+            |f, b| {
+                let errors = f.app.as_ref().map(|a| &a.errors).filter(|e| !e.is_empty());
+                for (proto, why) in errors.into_iter().flatten() {
+                    b.append_value(format!("{proto}: {why}"));
+                }
+                errors.is_some()
+            },
+        ),
     ]
 }
 
