@@ -326,4 +326,11 @@ const NOT_TLS_START: &[&str] = &[
 /// `openvpn_synthetic.pcap` carries whole hellos inside OpenVPN-over-TCP
 /// control packets on ports 8443 and 6666, where TShark does not try
 /// OpenVPN (Arkime's oracle shows this name and the same JA3).
-const TSHARK_BY_PORT: &[&str] = &["spd-pub-mi-01-01.fastwebnet.it", "arkime.test"];
+/// `arkime_synthetic.pcap` has a DTLS ClientHello on UDP 443 whose name
+/// TShark exports under `dtls.*`, not the `tls.*` fields the oracle holds
+/// (Arkime calls it DTLS with the same JA4, `dd2d020400_c1929292aa6b_…`).
+const TSHARK_BY_PORT: &[&str] = &[
+    "spd-pub-mi-01-01.fastwebnet.it",
+    "arkime.test",
+    "test.example.com",
+];

@@ -19,6 +19,7 @@ use crate::proto::dns::{
     is_plausible_message, is_plausible_tcp, parse_message, parse_tcp_stream, DnsMessage,
     DnsQuestion,
 };
+use crate::proto::dtls::{starts_like_dtls, DtlsTracker};
 use crate::proto::http::{
     is_http_datagram, parse_request_head, parse_response_head, HttpInfo, HttpScanner, WalkEnd,
 };
@@ -136,6 +137,8 @@ impl AppInfo {
     pub fn protocol(&self) -> Option<&'static str> {
         if self.quic.is_some() {
             Some("quic")
+        } else if self.tls.as_ref().is_some_and(|t| t.dtls) {
+            Some("dtls")
         } else if self.tls.is_some() {
             Some("tls")
         } else if self.http.is_some() {
@@ -163,6 +166,8 @@ pub struct TlsInfo {
     pub chain_truncated: bool,
     /// Fingerprints, computed once when the flow ends.
     pub fingerprints: Fingerprints,
+    /// Carried by DTLS over UDP (`app_protocol` `dtls`, JA4 prefix `d`).
+    pub dtls: bool,
     /// Certificates that could not be read (moved to `AppInfo::errors`).
     errors: Vec<&'static str>,
 }
@@ -369,6 +374,14 @@ impl Reader {
     }
 }
 
+/// The handshake trackers of UDP protocols: one per flow, chosen by the
+/// datagram that opened like it.
+#[derive(Debug)]
+enum Handshake {
+    Quic(QuicTracker),
+    Dtls(DtlsTracker),
+}
+
 /// Per-flow parser state, allocated at a UDP flow's first packet, or a TCP
 /// flow's first segment with payload.
 #[derive(Debug)]
@@ -381,8 +394,8 @@ pub(crate) struct AppTracker {
     dns_content: bool,
     /// UDP datagrams carrying HTTP heads (SSDP, and the like) were seen.
     udp_http: bool,
-    /// The flow's first datagram opened like QUIC.
-    quic: Option<Box<QuicTracker>>,
+    /// The handshake a UDP flow's datagrams carry, once one opened like it.
+    handshake: Option<Box<Handshake>>,
     /// Created when a direction starts like HTTP.
     http: Option<Box<HttpScanner>>,
     /// The flow's ports (up side first), for DHCP's port rule.
@@ -401,7 +414,7 @@ impl AppTracker {
             dns_port: is_dns_port(ports),
             dns_content: false,
             udp_http: false,
-            quic: None,
+            handshake: None,
             http: None,
             ports,
             info: AppInfo::default(),
@@ -414,7 +427,8 @@ impl AppTracker {
     pub(crate) fn udp(ports: (u16, u16), first_payload: &[u8]) -> Option<AppTracker> {
         let dns_port = is_dns_port(ports);
         let dhcp = DHCP_PORTS.contains(&ports.0) || DHCP_PORTS.contains(&ports.1);
-        let quic = starts_like_quic(first_payload).then(|| Box::new(QuicTracker::new()));
+        let quic =
+            starts_like_quic(first_payload).then(|| Box::new(Handshake::Quic(QuicTracker::new())));
         if quic.is_none() && !dns_port && !dhcp {
             return AppTracker::udp_by_content(ports, first_payload);
         }
@@ -423,7 +437,7 @@ impl AppTracker {
             dns_port,
             dns_content: false,
             udp_http: is_http_datagram(first_payload),
-            quic,
+            handshake: quic,
             http: None,
             ports,
             info: AppInfo::default(),
@@ -437,14 +451,15 @@ impl AppTracker {
     /// DNSCrypt's encrypted queries beside its plain certificate queries).
     /// An HTTP head must also parse (the check here is its first line).
     pub(crate) fn udp_by_content(ports: (u16, u16), payload: &[u8]) -> Option<AppTracker> {
-        let udp_http = is_http_datagram(payload);
-        let dns_content = !udp_http && is_plausible_message(payload);
-        (udp_http || dns_content).then(|| AppTracker {
+        let dtls = starts_like_dtls(payload).then(|| Box::new(Handshake::Dtls(DtlsTracker::new())));
+        let udp_http = dtls.is_none() && is_http_datagram(payload);
+        let dns_content = dtls.is_none() && !udp_http && is_plausible_message(payload);
+        (dtls.is_some() || udp_http || dns_content).then(|| AppTracker {
             sides: [Side::Done, Side::Done],
             dns_port: false,
             dns_content,
             udp_http,
-            quic: None,
+            handshake: dtls,
             http: None,
             ports,
             info: AppInfo::default(),
@@ -454,11 +469,18 @@ impl AppTracker {
 
     /// A UDP datagram sent by side `dir` (0 up, 1 down).
     pub(crate) fn datagram(&mut self, dir: usize, payload: &[u8], sink: &mut AppSink<'_>) {
-        if let Some(q) = self.quic.as_mut() {
-            if !q.is_finished() {
-                q.datagram(payload, dir == 0);
+        match self.handshake.as_deref_mut() {
+            Some(Handshake::Quic(q)) => {
+                if !q.is_finished() {
+                    q.datagram(payload, dir == 0);
+                }
+                return;
             }
-            return;
+            Some(Handshake::Dtls(d)) => {
+                d.datagram(payload);
+                return;
+            }
+            None => {}
         }
         // The up side sent the flow's first packet: ports as it used them.
         let (sport, dport) = if dir == 0 {
@@ -543,7 +565,10 @@ impl AppTracker {
         let i = &self.info;
         size_of::<AppTracker>()
             + streams
-            + self.quic.as_ref().map_or(0, |_| size_of::<QuicTracker>())
+            + self.handshake.as_ref().map_or(0, |h| match **h {
+                Handshake::Quic(_) => size_of::<Handshake>(),
+                Handshake::Dtls(_) => size_of::<Handshake>() + 2048,
+            })
             + self.http.as_ref().map_or(0, |_| size_of::<HttpScanner>())
             + self.ders.iter().map(|d| d.capacity() + 24).sum::<usize>()
             + i.tls.as_ref().map_or(0, |_| size_of::<TlsInfo>() + 1024)
@@ -791,7 +816,12 @@ impl AppTracker {
             }
         }
         let mut quic_hello = false;
-        if let Some(q) = self.quic.take() {
+        let (quic, dtls) = match self.handshake.take().map(|h| *h) {
+            Some(Handshake::Quic(q)) => (Some(q), None),
+            Some(Handshake::Dtls(d)) => (None, Some(d)),
+            None => (None, None),
+        };
+        if let Some(q) = quic {
             if q.anomalies().next().is_some() {
                 anomalies.push(Anomaly::QuicMalformed);
             }
@@ -813,6 +843,22 @@ impl AppTracker {
                 self.info.quic = Some(Box::new(info));
             }
         }
+        if let Some(d) = dtls {
+            let info = d.into_info();
+            if let Some(why) = info.malformed {
+                anomalies.push(Anomaly::TlsMalformed);
+                self.info.error("dtls", why);
+            }
+            if info.client_hello.is_some() || info.server_hello.is_some() {
+                self.info.tls = Some(Box::new(TlsInfo {
+                    client: info.client_hello,
+                    server: info.server_hello,
+                    dtls: true,
+                    ..TlsInfo::default()
+                }));
+                self.ders = info.ders;
+            }
+        }
         if let Some(tls) = self.info.tls.as_mut() {
             for der in &self.ders {
                 let (c, malformed) = certs.decode(der);
@@ -828,7 +874,11 @@ impl AppTracker {
                 let ja3 = c.ja3_string();
                 tls.fingerprints.ja3_hash = crate::proto::tls::md5_hex(&ja3);
                 tls.fingerprints.ja3 = ja3;
-                tls.fingerprints.ja4 = c.ja4(quic_hello);
+                tls.fingerprints.ja4 = c.ja4_for(match (quic_hello, tls.dtls) {
+                    (true, _) => 'q',
+                    (_, true) => 'd',
+                    _ => 't',
+                });
             }
             if let Some(s) = &tls.server {
                 let ja3s = s.ja3s_string();

@@ -26,9 +26,10 @@ use crate::features::{
 };
 
 const NIL: u32 = u32::MAX;
-/// A UDP flow's datagrams read by content for DNS or HTTP when its first
-/// one was neither.
-const LATE_DETECT_PACKETS: u64 = 4;
+/// A UDP flow's datagrams read by content (DNS, an HTTP head, a DTLS
+/// handshake) when its first one was none of them: WebRTC starts DTLS
+/// after a few STUN exchanges.
+const LATE_DETECT_PACKETS: u64 = 16;
 const TCP: usize = 0;
 const UDP: usize = 1;
 const OTHER: usize = 2;

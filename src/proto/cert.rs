@@ -108,6 +108,12 @@ pub fn server_certificates(stream: &[u8], at_end: bool) -> Parse<Chain> {
     }
 }
 
+/// The certificates of a whole Certificate message body (after its
+/// handshake header), as DTLS delivers it once reassembled.
+pub fn certificate_message(body: &[u8]) -> Parse<Chain> {
+    certificate_list(body, false)
+}
+
 /// The `certificate_list` of a Certificate message body.
 fn certificate_list(body: &[u8], cut: bool) -> Parse<Chain> {
     let Some(total) = u24(body, 0) else {

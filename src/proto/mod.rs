@@ -17,6 +17,7 @@
 pub mod cert;
 pub mod dhcp;
 pub mod dns;
+pub mod dtls;
 pub mod http;
 pub mod preamble;
 pub mod quic;

@@ -541,6 +541,12 @@ impl ClientHello {
     /// ALPN, then `_` and the signature algorithms in wire order (the `_`
     /// part only when there are any). An empty list hashes to 12 zeros.
     pub fn ja4(&self, quic: bool) -> String {
+        self.ja4_for(if quic { 'q' } else { 't' })
+    }
+
+    /// [`ja4`](Self::ja4) with the transport letter given: `t` (TCP), `q`
+    /// (QUIC) or `d` (DTLS).
+    pub fn ja4_for(&self, transport: char) -> String {
         let ciphers: Vec<u16> = self
             .cipher_suites
             .iter()
@@ -555,7 +561,7 @@ impl ClientHello {
             .collect();
         let a = format!(
             "{}{}{}{:02}{:02}{}",
-            if quic { 'q' } else { 't' },
+            transport,
             ja4_version_code(self.ja4_version()),
             if self.extensions.contains(&ext::SERVER_NAME) {
                 'd'

@@ -495,7 +495,7 @@ fn app_columns() -> Vec<ColumnSpec> {
     vec![
         opt_str_col(
             "app_protocol",
-            "application protocol recognised from the flow's bytes (quic, tls, http, dns, dhcp); null if none",
+            "application protocol recognised from the flow's bytes (quic, dtls, tls, http, dns, dhcp; `schemas/protocols.md`); null if none",
             |f, b| {
                 f.app
                     .as_ref()
