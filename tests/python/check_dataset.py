@@ -80,8 +80,9 @@ tls = duckdb.sql(
 assert types["sni"] == pa.string() and types["alpn"] == pa.list_(pa.string())
 assert len(tls) == t.column("sni").drop_null().length(), "sni rows agree"
 assert len(tls) > 0, "the dataset has TLS flows with a server name"
-# JA4 starts with t over TCP, q over QUIC
-assert all(r[2] and r[2][0] == ("q" if r[4] == "quic" else "t") for r in tls), "a JA4 beside every SNI"
+# JA4 starts with t over TCP, q over QUIC, d over DTLS
+first = {"quic": "q", "dtls": "d"}
+assert all(r[2] and r[2][0] == first.get(r[4], "t") for r in tls), "a JA4 beside every SNI"
 
 msg = f"python readers: {expected} flows, {t.num_columns} columns read by pyarrow, duckdb, polars, pandas"
 if partitioned:
