@@ -25,6 +25,15 @@
 //! these but the first two is noted as the head's `anomaly`. Text that is
 //! not UTF-8 is written with `\xNN` escapes.
 //!
+//! `httparse` was evaluated (2026-12-04, release build, one core) and not
+//! used: it parses a typical request head in 119 ns against our 688 ns
+//! (ours copies Host, User-Agent and the framing fields out; heads are
+//! ≈ 1 % of a convert profile), and handles partial input as we do, but
+//! it refuses what captures carry and TShark reads — request lines
+//! without a version (`GET /path`), folded header lines in requests, a
+//! space before a field's colon, versions other than 1.0/1.1, more header
+//! fields than its fixed slot array — which the oracle tests require.
+//!
 //! Bounds: a head is at most [`MAX_HEAD_BYTES`] (a longer one is
 //! malformed), a chunk-size line at most [`MAX_CHUNK_LINE_BYTES`]. The
 //! scanner remembers where it stopped in each direction (down to the
