@@ -14,11 +14,12 @@ use std::net::IpAddr;
 
 use crate::decode::{Anomaly, TcpSegment};
 use crate::proto::cert::{decode_certificate, server_certificates, Certificate};
-use crate::proto::dhcp::{parse_dhcp, DhcpMessage};
+use crate::proto::dhcp::parse_dhcp;
+pub use crate::proto::dhcp::{DhcpInfo, MAX_DHCP_TYPES};
 use crate::proto::dns::{
     is_plausible_message, is_plausible_tcp, parse_message, parse_tcp_stream, DnsMessage,
-    DnsQuestion,
 };
+pub use crate::proto::dns::{DnsInfo, MAX_DNS_ANSWERS, MAX_DNS_NAMES};
 use crate::proto::dtls::{starts_like_dtls, DtlsTracker};
 use crate::proto::http::{
     is_http_datagram, parse_request_head, parse_response_head, HttpInfo, HttpScanner, WalkEnd,
@@ -27,16 +28,13 @@ use crate::proto::preamble::preamble;
 use crate::proto::quic::{starts_like_quic, QuicInfo, QuicTracker};
 use crate::proto::stream::TcpStream;
 use crate::proto::tls::{parse_client_hello, parse_server_hello, ClientHello, ServerHello};
+pub use crate::proto::tls::{Fingerprints, TlsInfo};
 use crate::proto::Parse;
 
 /// Bytes of each direction kept for the parsers: a ClientHello is at most
 /// a few KiB (16 KiB covers post-quantum key shares), and a server's first
 /// flight with its certificate chain fits in 16 KiB but for rare chains.
 pub const STREAM_BYTES: usize = 16 * 1024;
-/// Distinct query names kept per flow (`dns_queries`).
-pub const MAX_DNS_NAMES: usize = 32;
-/// Distinct answer values kept per flow (`dns_answers`).
-pub const MAX_DNS_ANSWERS: usize = 64;
 
 /// How far into a TCP direction a TLS hello is sought when the stream does
 /// not start with one (STARTTLS dialogues, proxy and database preambles,
@@ -49,8 +47,6 @@ const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 const DHCP_PORTS: [u16; 4] = [67, 68, 546, 547];
 /// Distinct malformed-message reasons kept per flow (`app_errors`).
 pub const MAX_APP_ERRORS: usize = 8;
-/// DHCP message types kept per flow (`dhcp_message_types`).
-pub const MAX_DHCP_TYPES: usize = 16;
 
 /// What a flow's application bytes said. Each part is `None` when its
 /// protocol was not seen.
@@ -70,59 +66,6 @@ pub struct AppInfo {
     /// reason), distinct, at most [`MAX_APP_ERRORS`]. Each also counts its
     /// `*_malformed` anomaly.
     pub errors: Vec<(&'static str, &'static str)>,
-}
-
-/// The DHCP messages of a flow, summarised (`schemas/dhcp.md`): each field
-/// is the first value any message of the flow carried.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DhcpInfo {
-    /// Message type names in order (≤ [`MAX_DHCP_TYPES`]).
-    pub message_types: Vec<&'static str>,
-    /// The first message, for its version and transaction id.
-    pub first: DhcpMessage,
-    pub client_mac: Option<String>,
-    pub client_id: Option<String>,
-    pub hostname: Option<String>,
-    pub fqdn: Option<String>,
-    pub vendor_class: Option<String>,
-    pub requested_addr: Option<String>,
-    /// Address offered or assigned (DHCPv4 yiaddr, DHCPv6 IA address).
-    pub assigned_addr: Option<String>,
-    pub server_id: Option<String>,
-    pub parameter_requests: Vec<u16>,
-}
-
-impl DhcpInfo {
-    fn add(&mut self, m: DhcpMessage) {
-        if self.message_types.len() < MAX_DHCP_TYPES {
-            self.message_types.push(m.message_type_name());
-        }
-        let first = |slot: &mut Option<String>, v: Option<String>| {
-            if slot.is_none() {
-                *slot = v;
-            }
-        };
-        first(&mut self.client_mac, m.client_mac.clone());
-        first(&mut self.client_id, m.client_id.clone());
-        first(&mut self.hostname, m.hostname.clone());
-        first(&mut self.fqdn, m.fqdn.clone());
-        first(&mut self.vendor_class, m.vendor_class.clone());
-        first(&mut self.server_id, m.server_id.clone());
-        first(
-            &mut self.requested_addr,
-            m.requested_addr.map(|a| a.to_string()),
-        );
-        first(
-            &mut self.assigned_addr,
-            m.lease_addr().map(|a| a.to_string()),
-        );
-        if self.parameter_requests.is_empty() {
-            self.parameter_requests.clone_from(&m.parameter_requests);
-        }
-        if self.message_types.len() == 1 {
-            self.first = m;
-        }
-    }
 }
 
 impl AppInfo {
@@ -150,82 +93,6 @@ impl AppInfo {
         } else {
             None
         }
-    }
-}
-
-/// The TLS handshake of a flow: the ClientHello and the ServerHello at the
-/// start of its two directions (found by content: either side may be the
-/// flow's up side), and the server's certificates, as far as they were seen.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsInfo {
-    pub client: Option<ClientHello>,
-    pub server: Option<ServerHello>,
-    /// The server's chain (TLS ≤ 1.2: TLS 1.3 encrypts it), leaf first.
-    pub certificates: Vec<Certificate>,
-    /// The Certificate message was cut by the stream bound.
-    pub chain_truncated: bool,
-    /// Fingerprints, computed once when the flow ends.
-    pub fingerprints: Fingerprints,
-    /// Carried by DTLS over UDP (`app_protocol` `dtls`, JA4 prefix `d`).
-    pub dtls: bool,
-    /// Certificates that could not be read (moved to `AppInfo::errors`).
-    errors: Vec<&'static str>,
-}
-
-/// JA3, JA3S and JA4 of a flow's hellos (empty strings when absent).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fingerprints {
-    pub ja3: String,
-    pub ja3_hash: String,
-    pub ja3s: String,
-    pub ja3s_hash: String,
-    pub ja4: String,
-}
-
-/// The DNS messages of a flow, summarised (`schemas/dns.md`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DnsInfo {
-    /// Transaction id of the first message.
-    pub id: u16,
-    /// First question of the first message that has one.
-    pub query: Option<DnsQuestion>,
-    /// Response code of the first response (extended by EDNS).
-    pub rcode: Option<u16>,
-    /// Distinct question names in order of appearance (≤ [`MAX_DNS_NAMES`]).
-    pub queries: Vec<String>,
-    /// Distinct answer-section values (address, name or text per type) in
-    /// order of appearance (≤ [`MAX_DNS_ANSWERS`]).
-    pub answers: Vec<String>,
-    pub queries_seen: u32,
-    pub responses_seen: u32,
-}
-
-impl DnsInfo {
-    fn add(&mut self, m: &DnsMessage) {
-        if self.queries_seen + self.responses_seen == 0 {
-            self.id = m.id;
-        }
-        if m.response {
-            self.responses_seen += 1;
-            self.rcode.get_or_insert(m.rcode);
-        } else {
-            self.queries_seen += 1;
-        }
-        if self.query.is_none() {
-            self.query = m.questions.first().cloned();
-        }
-        for q in &m.questions {
-            push_distinct(&mut self.queries, &q.name, MAX_DNS_NAMES);
-        }
-        for a in &m.answers {
-            push_distinct(&mut self.answers, &a.data, MAX_DNS_ANSWERS);
-        }
-    }
-}
-
-fn push_distinct(list: &mut Vec<String>, v: &str, cap: usize) {
-    if list.len() < cap && !list.iter().any(|x| x == v) {
-        list.push(v.to_string());
     }
 }
 

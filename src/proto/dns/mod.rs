@@ -30,11 +30,13 @@
 //! memory proportional to it, and no input can make these functions panic.
 
 mod detect;
+mod summary;
 
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub use detect::{is_plausible_message, is_plausible_tcp};
+pub use summary::{DnsInfo, MAX_DNS_ANSWERS, MAX_DNS_NAMES};
 
 use super::{hex, Parse};
 

@@ -35,6 +35,10 @@ use std::borrow::Cow;
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+mod summary;
+
+pub use summary::{DhcpInfo, MAX_DHCP_TYPES};
+
 use super::Parse;
 
 /// BOOTP's fixed part (RFC 2131 §2): op to file.

@@ -28,6 +28,10 @@ use tls_parser::{
     parse_tls_record_header, TlsMessageHandshake, TlsRecordType,
 };
 
+mod summary;
+
+pub use summary::{Fingerprints, TlsInfo};
+
 use super::{hex, Parse};
 
 /// Handshake message types (RFC 8446 §4).
