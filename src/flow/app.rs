@@ -27,7 +27,9 @@ use crate::proto::http::{
 use crate::proto::preamble::preamble;
 use crate::proto::quic::{starts_like_quic, QuicInfo, QuicTracker};
 use crate::proto::stream::TcpStream;
-use crate::proto::tls::{parse_client_hello, parse_server_hello, ClientHello, ServerHello};
+use crate::proto::tls::{
+    parse_client_hello, parse_server_hello, parse_sslv2_client_hello, ClientHello, ServerHello,
+};
 pub use crate::proto::tls::{Fingerprints, TlsInfo};
 use crate::proto::Parse;
 
@@ -197,6 +199,9 @@ enum Mode {
     /// Seeking a TLS hello record after a plaintext preamble, from this
     /// offset on (see [`TLS_SCAN_BYTES`]).
     Scan(usize),
+    /// An SSLv2-compatible ClientHello at byte 0 (no anomaly if it is not
+    /// one: the bytes are scanned on).
+    SslV2Hello,
     /// DNS over TCP; the offset of the next length prefix.
     Dns(usize),
     /// HTTP/1.x (the flow's scanner reads both directions).
@@ -495,6 +500,9 @@ impl AppTracker {
                     Some(Mode::ServerHello(0))
                 }
                 [0x16, 3, ..] if bytes.len() < 6 && !full => Some(Mode::Detect),
+                [b0, _, 1, 3, 0..=4, ..] if b0 & 0x80 != 0 && self.info.tls_client().is_none() => {
+                    Some(Mode::SslV2Hello)
+                }
                 _ if self.dns_port => Some(Mode::Dns(0)),
                 // A SOCKS or PROXY preamble: what follows is read as if
                 // the connection started there (once per direction).
@@ -526,6 +534,14 @@ impl AppTracker {
         };
         let next = match next {
             Some(Mode::Scan(from)) => scan_for_hello(bytes, from, full, &self.info),
+            Some(Mode::SslV2Hello) => match parse_sslv2_client_hello(bytes) {
+                Parse::Done(ch) => {
+                    self.info.tls.get_or_insert_with(Box::default).client = Some(ch);
+                    None
+                }
+                Parse::NeedMore if !full => Some(Mode::SslV2Hello),
+                _ => Some(Mode::Scan(0)),
+            },
             other => other,
         };
         let attempted = next;
@@ -739,7 +755,12 @@ impl AppTracker {
             }
             if let Some(c) = &tls.client {
                 let ja3 = c.ja3_string();
-                tls.fingerprints.ja3_hash = crate::proto::tls::md5_hex(&ja3);
+                // No JA3 for an SSLv2 hello (an empty string), as TShark.
+                tls.fingerprints.ja3_hash = if ja3.is_empty() {
+                    String::new()
+                } else {
+                    crate::proto::tls::md5_hex(&ja3)
+                };
                 tls.fingerprints.ja3 = ja3;
                 tls.fingerprints.ja4 = c.ja4_for(match (quic_hello, tls.dtls) {
                     (true, _) => 'q',

@@ -84,6 +84,9 @@ pub struct ClientHello {
     /// 1 to 3 bytes after the last whole extension, too few for another
     /// (an anomaly: TShark warns and goes on, and so do we).
     pub trailing_extension_bytes: u8,
+    /// An SSLv2-compatible hello (RFC 5246 appendix E.2): no extensions,
+    /// and no JA3 (TShark computes none for it either).
+    pub sslv2: bool,
 }
 
 /// A ServerHello (or HelloRetryRequest, which has the same shape).
@@ -134,6 +137,56 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse<ClientHello> {
         Parse::Malformed(why) => return Parse::Malformed(why),
     };
     client_hello_body(record_version, &body)
+}
+
+/// An SSLv2-compatible ClientHello at the start of `stream` (RFC 5246
+/// appendix E.2; old clients and scanners still open with one): a 2-byte
+/// length with the top bit set, type 1, a TLS version, then the lengths of
+/// the cipher specs (3 bytes each), session id (0 or 16) and challenge
+/// (16–32), which must add up to the message. Cipher specs a TLS suite
+/// can express (first byte 0) become `cipher_suites`.
+pub fn parse_sslv2_client_hello(stream: &[u8]) -> Parse<ClientHello> {
+    let [b0, b1, rest @ ..] = stream else {
+        return Parse::NeedMore;
+    };
+    if b0 & 0x80 == 0 {
+        return Parse::Malformed("not an SSLv2 record header");
+    }
+    let len = usize::from(b0 & 0x7f) << 8 | usize::from(*b1);
+    let Some(m) = rest.get(..len) else {
+        return if rest.first().is_none_or(|&t| t == 1) && len >= 9 + 16 {
+            Parse::NeedMore
+        } else {
+            Parse::Malformed("SSLv2 hello length impossible")
+        };
+    };
+    let [1, v0, v1, c0, c1, s0, s1, h0, h1, body @ ..] = m else {
+        return Parse::Malformed("SSLv2 message is not a ClientHello");
+    };
+    let ciphers = usize::from(u16::from_be_bytes([*c0, *c1]));
+    let sid = usize::from(u16::from_be_bytes([*s0, *s1]));
+    let challenge = usize::from(u16::from_be_bytes([*h0, *h1]));
+    let ok = *v0 == 3
+        && *v1 <= 4
+        && ciphers > 0
+        && ciphers % 3 == 0
+        && matches!(sid, 0 | 16)
+        && (16..=32).contains(&challenge)
+        && ciphers + sid + challenge == body.len();
+    if !ok {
+        return Parse::Malformed("SSLv2 ClientHello lengths do not add up");
+    }
+    Parse::Done(ClientHello {
+        legacy_version: u16::from_be_bytes([*v0, *v1]),
+        record_version: 0x0002,
+        cipher_suites: body[..ciphers]
+            .chunks_exact(3)
+            .filter(|c| c[0] == 0)
+            .map(|c| u16::from_be_bytes([c[1], c[2]]))
+            .collect(),
+        sslv2: true,
+        ..ClientHello::default()
+    })
 }
 
 /// A ClientHello handshake message carried outside TLS records (QUIC
@@ -510,6 +563,9 @@ impl ClientHello {
     /// decimal, list items joined by `-`, GREASE values left out; version is
     /// the hello's legacy_version.
     pub fn ja3_string(&self) -> String {
+        if self.sslv2 {
+            return String::new();
+        }
         format!(
             "{},{},{},{},{}",
             self.legacy_version,
@@ -522,6 +578,9 @@ impl ClientHello {
 
     /// MD5 of [`ja3_string`](Self::ja3_string), lower-case hex.
     pub fn ja3_hash(&self) -> String {
+        if self.sslv2 {
+            return String::new();
+        }
         md5_hex(&self.ja3_string())
     }
 
@@ -880,7 +939,7 @@ mod tests {
         let sh = tls_server_hello(0xc02f);
         assert!(parse_client_hello(&sh).is_malformed());
         assert!(parse_server_hello(&tls_client_hello("x", &[])).is_malformed());
-        // SSLv2-compatible hello.
+        // SSLv2-compatible hello: not a TLS record (read by its own parser).
         assert!(parse_client_hello(&[0x80, 0x2e, 0x01, 0x03, 0x01, 0, 0x15]).is_malformed());
         // Extensions block longer than the message.
         let mut rec = tls_client_hello("x.example", &[]);
@@ -1025,5 +1084,33 @@ mod tests {
                 prop_assert_eq!(parse_client_hello(&rec[..cut]), Parse::NeedMore);
             }
         }
+    }
+
+    #[test]
+    fn sslv2_compatible_client_hello() {
+        // version 3.1, 3 cipher specs (one SSLv2-only), no session id, a
+        // 16-byte challenge.
+        let mut m = vec![1, 3, 1, 0, 9, 0, 0, 0, 16];
+        m.extend([0, 0x00, 0x2f, 0x01, 0x00, 0x80, 0x00, 0xc0, 0x14]);
+        m.extend([0xcc; 16]);
+        let mut rec = vec![0x80 | (m.len() >> 8) as u8, m.len() as u8];
+        rec.extend(&m);
+        let Parse::Done(ch) = parse_sslv2_client_hello(&rec) else {
+            panic!("{:?}", parse_sslv2_client_hello(&rec));
+        };
+        assert_eq!((ch.legacy_version, ch.record_version), (0x0301, 0x0002));
+        assert_eq!(ch.cipher_suites, [0x002f, 0xc014]);
+        assert!(ch.sslv2 && ch.extensions.is_empty());
+        // No JA3, as TShark; JA4 still describes it.
+        assert_eq!(
+            (ch.ja3_string(), ch.ja3_hash()),
+            (String::new(), String::new())
+        );
+        assert!(ch.ja4(false).starts_with("t10i0200"), "{}", ch.ja4(false));
+        assert!(parse_sslv2_client_hello(&rec[..20]).is_need_more());
+        let mut bad = rec.clone();
+        bad[8] = 7; // a session id of 7 bytes
+        assert!(parse_sslv2_client_hello(&bad).is_malformed());
+        assert!(parse_sslv2_client_hello(b"\x16\x03\x01").is_malformed());
     }
 }
