@@ -33,25 +33,14 @@ fn dtls_hellos_match_ndpi() {
     let Some(corpus) = common::corpus("the DTLS oracle test") else {
         return;
     };
-    let results = corpus.join("ndpi/result");
     let (mut compared, mut matched) = (0, 0);
     let mut mismatches = Vec::new();
-    for out in common::files_under(&results, |p| p.extension().is_some_and(|e| e == "out")) {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("/DTLS") && (l.contains("[JA3C: ") || l.contains("[JA3S: ")))
-            .collect();
-        if lines.is_empty() {
-            continue;
-        }
-        let name = out
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace(".out", "");
+    let results = common::ndpi_lines(&corpus, |l| {
+        l.contains("/DTLS") && (l.contains("[JA3C: ") || l.contains("[JA3S: "))
+    });
+    for (name, lines) in &results {
         let flows = Analyzer::new()
-            .analyze_file(corpus.join("ndpi/pcap").join(&name))
+            .analyze_file(corpus.join("ndpi/pcap").join(name))
             .unwrap();
         for line in lines {
             let Some((a, b)) = endpoints(line) else {

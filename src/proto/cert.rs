@@ -198,7 +198,14 @@ pub fn decode_certificate(der: &[u8]) -> (Certificate, Option<&'static str>) {
         Err(_) => return (c, Some("certificate is not valid DER X.509")),
     };
     c.version = x.version().0 + 1;
-    c.serial = x.raw_serial().iter().fold(String::new(), |mut s, b| {
+    // The integer's value, without DER's sign byte (a leading 00 before a
+    // byte with its top bit set), as OpenSSL and Zeek print it.
+    let raw = x.raw_serial();
+    let serial = match raw {
+        [0, next, ..] if next & 0x80 != 0 => &raw[1..],
+        _ => raw,
+    };
+    c.serial = serial.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02X}");
         s
     });

@@ -203,7 +203,7 @@ pub fn cert_columns() -> Vec<PacketColumn> {
             "serial",
             ColType::Utf8,
             true,
-            "serial number, upper-case hex",
+            "serial number, upper-case hex, without DER's sign byte (as OpenSSL and Zeek print it)",
             "",
         ),
         c(

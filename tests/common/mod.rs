@@ -214,3 +214,19 @@ pub fn tshark_addrs(cells: &[&str]) -> Vec<std::net::IpAddr> {
 pub fn tshark_port(cell: &str) -> Option<u16> {
     cell.split(',').next_back()?.parse().ok()
 }
+
+/// nDPI's per-flow result lines (`ndpi/result/*.out`) that `keep` accepts,
+/// by capture name (the file under `ndpi/pcap`), in name order; captures
+/// without such a line are left out.
+pub fn ndpi_lines(corpus: &Path, keep: impl Fn(&str) -> bool) -> Vec<(String, Vec<String>)> {
+    let results = corpus.join("ndpi/result");
+    files_under(&results, |p| p.extension().is_some_and(|e| e == "out"))
+        .into_iter()
+        .filter_map(|out| {
+            let text = std::fs::read_to_string(&out).ok()?;
+            let lines: Vec<String> = text.lines().filter(|l| keep(l)).map(String::from).collect();
+            let name = out.file_name()?.to_string_lossy().replace(".out", "");
+            (!lines.is_empty()).then_some((name, lines))
+        })
+        .collect()
+}
