@@ -1,0 +1,137 @@
+//! A flow's end: what its parsers found, put together into its
+//! [`AppInfo`] (certificates decoded, fingerprints computed, reasons kept).
+
+use super::*;
+
+impl AppTracker {
+    /// What was found, if anything; anomalies of the end go to `anomalies`.
+    pub(crate) fn finish(
+        mut self,
+        anomalies: &mut Vec<Anomaly>,
+        certs: &mut CertCache,
+    ) -> Option<Box<AppInfo>> {
+        // A server flight cut by the capture's end: take what is there.
+        for side in &self.sides {
+            let Side::Reading(r) = side else {
+                continue;
+            };
+            let Mode::Certificates(at) = r.mode else {
+                continue;
+            };
+            let bytes = r.bytes().get(at..).unwrap_or_default();
+            if let Parse::Done(chain) = server_certificates(bytes, true) {
+                if let Some(tls) = self.info.tls.as_mut() {
+                    tls.chain_truncated = chain.truncated;
+                }
+                self.ders = chain.ders;
+            }
+        }
+        if let Some(mut scanner) = self.http.take() {
+            fn bytes(s: &Side) -> &[u8] {
+                match s {
+                    Side::Reading(r) => r.bytes(),
+                    Side::Done => &[],
+                }
+            }
+            scanner.finish(bytes(&self.sides[0]), bytes(&self.sides[1]));
+            let info = scanner.into_info();
+            if info.request.is_some() || info.response.is_some() {
+                let mut malformed = false;
+                for end in [info.request_end, info.response_end] {
+                    if let Some(WalkEnd::Malformed(why)) = end {
+                        malformed = true;
+                        self.info.error("http", why);
+                    }
+                }
+                if malformed {
+                    anomalies.push(Anomaly::HttpMalformed);
+                }
+                self.info.http = Some(Box::new(info));
+            }
+        }
+        let mut quic_hello = false;
+        let (quic, dtls) = match self.handshake.take().map(|h| *h) {
+            Some(Handshake::Quic(q)) => (Some(q), None),
+            Some(Handshake::Dtls(d)) => (None, Some(d)),
+            None => (None, None),
+        };
+        if let Some(q) = quic {
+            if q.anomalies().next().is_some() {
+                anomalies.push(Anomaly::QuicMalformed);
+            }
+            for a in q.anomalies() {
+                self.info.error("quic", a.name());
+            }
+            let mut info = q.into_info();
+            let server = info.server_hello.take();
+            if let Some(ch) = info.client_hello.take() {
+                quic_hello = true;
+                self.info.tls = Some(Box::new(TlsInfo {
+                    client: Some(ch),
+                    server,
+                    ..TlsInfo::default()
+                }));
+            }
+            // A flow that opened like QUIC but showed no version is not.
+            if info.version != 0 || quic_hello {
+                self.info.quic = Some(Box::new(info));
+            }
+        }
+        if let Some(d) = dtls {
+            let info = d.into_info();
+            if let Some(why) = info.malformed {
+                anomalies.push(Anomaly::TlsMalformed);
+                self.info.error("dtls", why);
+            }
+            if info.client_hello.is_some() || info.server_hello.is_some() {
+                self.info.tls = Some(Box::new(TlsInfo {
+                    client: info.client_hello,
+                    server: info.server_hello,
+                    dtls: true,
+                    ..TlsInfo::default()
+                }));
+                self.ders = info.ders;
+            }
+        }
+        if let Some(tls) = self.info.tls.as_mut() {
+            for der in &self.ders {
+                let (c, malformed) = certs.decode(der);
+                if let Some(why) = malformed {
+                    anomalies.push(Anomaly::CertMalformed);
+                    if tls.errors.len() < MAX_APP_ERRORS {
+                        tls.errors.push(why);
+                    }
+                }
+                tls.certificates.push(c);
+            }
+            if let Some(c) = &tls.client {
+                let ja3 = c.ja3_string();
+                // No JA3 for an SSLv2 hello (an empty string), as TShark.
+                tls.fingerprints.ja3_hash = if ja3.is_empty() {
+                    String::new()
+                } else {
+                    crate::proto::tls::md5_hex(&ja3)
+                };
+                tls.fingerprints.ja3 = ja3;
+                tls.fingerprints.ja4 = c.ja4_for(match (quic_hello, tls.dtls) {
+                    (true, _) => 'q',
+                    (_, true) => 'd',
+                    _ => 't',
+                });
+            }
+            if let Some(s) = &tls.server {
+                let ja3s = s.ja3s_string();
+                tls.fingerprints.ja3s_hash = crate::proto::tls::md5_hex(&ja3s);
+                tls.fingerprints.ja3s = ja3s;
+            }
+        }
+        if let Some(tls) = self.info.tls.as_mut() {
+            for why in std::mem::take(&mut tls.errors) {
+                self.info.error("x509", why);
+            }
+        }
+        // A flow whose only messages were malformed keeps its reasons.
+        (self.info.protocol().is_some() || !self.info.errors.is_empty())
+            .then(|| Box::new(self.info))
+    }
+}
