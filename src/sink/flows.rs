@@ -421,6 +421,12 @@ fn quic_version_text(v: u32, b: &mut StringBuilder) -> bool {
         0x0000_0001 => b.write_str("1"),
         0x6b33_43cf => b.write_str("2"),
         v if v >> 8 == 0x00ff_0000 => write!(b, "draft-{}", v & 0xff),
+        // Google QUIC: Q043, T051 … in ASCII.
+        v if matches!(v >> 24, 0x51 | 0x54)
+            && v.to_be_bytes()[1..].iter().all(u8::is_ascii_digit) =>
+        {
+            b.write_str(&String::from_utf8_lossy(&v.to_be_bytes()))
+        }
         v => write!(b, "0x{v:08x}"),
     }
     .is_ok()
@@ -503,9 +509,10 @@ fn app_columns() -> Vec<ColumnSpec> {
                     .is_some_and(|p| b.write_str(p).is_ok())
             },
         ),
-        opt_str_col("sni", "server name of the TLS or QUIC ClientHello (SNI)", |f, b| {
+        opt_str_col("sni", "server name of the TLS or QUIC ClientHello (SNI), or of a Google QUIC CHLO", |f, b| {
             client(f)
                 .and_then(|c| c.sni.as_deref())
+                .or_else(|| quic(f)?.chlo.as_ref()?.sni.as_deref())
                 .is_some_and(|s| b.write_str(s).is_ok())
         }),
         opt_list_col::<StringBuilder>(
@@ -574,7 +581,7 @@ fn app_columns() -> Vec<ColumnSpec> {
         }),
         opt_str_col(
             "quic_version",
-            "QUIC version of the client's Initials (1, 2, draft-NN, else hex)",
+            "QUIC version of the client's Initials (1, 2, draft-NN, Google's Q0xx/T0xx, else hex)",
             |f, b| quic(f).is_some_and(|q| quic_version_text(q.version, b)),
         ),
         opt_str_col(

@@ -43,6 +43,9 @@ pub(super) const SALT_DRAFT_23: &[u8; 20] =
 /// Chromium and Wireshark define them.
 pub(super) const SALT_T050: &[u8; 20] =
     b"\x7f\xf5\x79\xe5\xac\xd0\x72\x91\x55\x80\x30\x4c\x43\xa2\x36\x7c\x60\x48\x83\x10";
+/// Google QUIC Q050 (QUIC crypto in IETF-style protected Initials).
+pub(super) const SALT_Q050: &[u8; 20] =
+    b"\x50\x45\x74\xef\xd0\x66\xfe\x2f\x9d\x94\x5c\xfc\xdb\xd3\xa7\xf0\xd3\xb5\x6b\x45";
 pub(super) const SALT_T051: &[u8; 20] =
     b"\x7a\x4e\xde\xf4\xe7\xcc\xee\x5f\xa4\x50\x6c\x19\x12\x4f\xc8\xcc\xda\x6e\x03\x3d";
 
@@ -74,6 +77,7 @@ pub(super) fn profile(version: u32) -> Option<Profile> {
             gquic_crypto: false,
         }),
         T050 => Some(t05(SALT_T050)),
+        super::gquic::Q050 => Some(t05(SALT_Q050)),
         T051 => Some(t05(SALT_T051)),
         0xff00_001d..=0xff00_0020 => Some(v1(SALT_DRAFT_29)),
         0xff00_0017..=0xff00_001c | 0xface_b002 | 0xface_b00e => Some(v1(SALT_DRAFT_23)),

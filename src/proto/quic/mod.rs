@@ -25,6 +25,7 @@
 //! checked against the slice before use: no input can make this panic.
 
 mod crypto;
+pub mod gquic;
 mod keys;
 #[cfg(test)]
 mod tests;
@@ -320,6 +321,9 @@ fn long_packet<'a>(
 /// Destination Connection ID of 8 to 20 bytes (RFC 9000 §7.2) and a
 /// datagram of at least 1200 bytes (§14.1). Cheap: reads the header only.
 pub fn starts_like_quic(datagram: &[u8]) -> bool {
+    if gquic::clear_chlo(datagram).is_some() {
+        return true;
+    }
     let mut r = Reader(datagram);
     let (Some(first), Some(v)) = (r.u8(), r.u32()) else {
         return false;

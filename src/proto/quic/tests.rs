@@ -697,9 +697,10 @@ fn not_quic_and_budget() {
         Status::NotQuic
     );
     assert!(t.is_finished());
-    // Google QUIC's long header opens nothing here.
+    // A long header of a version not read here, too short for a first
+    // Initial: nothing is tried.
     let mut t = QuicTracker::new();
-    assert_eq!(t.datagram(b"\xc3Q050\x08", true), Status::NotQuic);
+    assert_eq!(t.datagram(b"\xc3Q099\x08", true), Status::NotQuic);
     // A QUIC start whose Initials never open: the budget ends it.
     let mut t = QuicTracker::new();
     let mut junk = hex(RFC9001_A2_PACKET);

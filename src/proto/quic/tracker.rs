@@ -37,6 +37,8 @@ pub struct QuicInfo {
     /// cipher and version, and JA3S. The rest of the server's flight is in
     /// Handshake packets, whose keys an observer cannot derive.
     pub server_hello: Option<ServerHello>,
+    /// Google QUIC before TLS (Q043, Q046, Q050): the client's CHLO.
+    pub chlo: Option<gquic::Chlo>,
 }
 
 /// Where a tracker stands.
@@ -148,6 +150,12 @@ impl QuicTracker {
             self.status = Status::NotQuic;
             return self.status;
         }
+        if self.status == Status::Reading {
+            if let Some((version, chlo)) = gquic::clear_chlo(payload) {
+                self.gquic_done(version, chlo, up);
+                return self.status;
+            }
+        }
         let mut rest = payload;
         while !rest.is_empty() && !self.is_finished() {
             match parse_packet(rest) {
@@ -181,8 +189,11 @@ impl QuicTracker {
     pub fn is_finished(&self) -> bool {
         match self.status {
             Status::Reading => false,
+            // Google QUIC's later packets are not IETF-shaped: after its
+            // CHLO nothing more is read.
             Status::Done => {
-                (self.info.server_scid.is_some() && !self.server_open)
+                self.info.chlo.is_some()
+                    || (self.info.server_scid.is_some() && !self.server_open)
                     || self.datagrams >= MAX_DATAGRAMS
             }
             Status::NotQuic | Status::GaveUp(_) => true,
@@ -362,7 +373,15 @@ impl QuicTracker {
         *largest_pn = Some(largest_pn.map_or(pn, |l| l.max(pn)));
         let plain = scratch.get(frames).unwrap_or(&[]);
         let gquic = profile(self.keys_version).is_some_and(|p| p.gquic_crypto);
-        let outcome = match read_frames(plain, crypto, gquic) {
+        let read = read_frames(plain, crypto, gquic);
+        // Q050 carries a CHLO, not a TLS ClientHello.
+        if self.keys_version == gquic::Q050 {
+            if let Some(chlo) = gquic::parse_chlo(crypto.prefix()) {
+                self.gquic_done(gquic::Q050, chlo, up);
+            }
+            return;
+        }
+        let outcome = match read {
             Ok(()) => crypto.client_hello(),
             Err(Stop::Anomaly(a)) => {
                 self.anomalies |= a.bit();
@@ -402,6 +421,17 @@ impl QuicTracker {
         if keys.open(p, None, &mut scratch).is_ok() {
             self.server_dcid = p.dcid.to_vec();
         }
+    }
+
+    /// A Google QUIC CHLO was read: its server hello is no TLS one, so
+    /// nothing more is sought.
+    fn gquic_done(&mut self, version: u32, chlo: gquic::Chlo, up: bool) {
+        self.set_client(up);
+        self.info.version = version;
+        self.info.chlo = Some(chlo);
+        self.status = Status::Done;
+        self.search = None;
+        self.server_open = false;
     }
 
     /// An Initial from the server: opened with the server keys of the
