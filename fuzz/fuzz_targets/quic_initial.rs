@@ -1,7 +1,7 @@
 //! Arbitrary datagrams, from either side, never panic the QUIC packet
 //! walker, the Initial opener or the per-flow tracker, and the tracker keeps
 //! its bounds: at most MAX_DATAGRAMS read, CIDs of at most 20 bytes, a
-//! status of Done exactly when a ClientHello was parsed.
+//! status of Done exactly when a ClientHello (or a Google QUIC CHLO) was parsed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use wa1kpcap::proto::quic::{
@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
     let info = t.info();
     assert!(info.dcid.len() <= 20 && info.scid.len() <= 20);
     assert!(info.server_versions.len() <= MAX_SERVER_VERSIONS);
-    assert_eq!(t.status() == Status::Done, info.client_hello.is_some());
+    assert_eq!(
+        t.status() == Status::Done,
+        info.client_hello.is_some() || info.chlo.is_some()
+    );
     if let Some(ch) = &info.client_hello {
         let _ = (ch.ja3_hash(), ch.ja4(true));
     }
