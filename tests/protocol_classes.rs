@@ -379,7 +379,12 @@ fn malformed_messages_keep_their_reason() {
     let mut frames = c.frames;
     frames.push(udp4(CLIENT, SERVER, 43002, 53, &[1, 2, 3]).unwrap());
     let flows = analyze(&frames);
-    let errors = |port: u16| flow_on(&flows, port).app.as_ref().map(|a| a.errors.clone());
+    let errors = |port: u16| {
+        flow_on(&flows, port)
+            .app
+            .as_ref()
+            .map(|a| a.errors.to_vec())
+    };
     let tls = errors(443).expect("reasons kept");
     assert_eq!(tls.len(), 1);
     assert_eq!(tls[0].0, "tls");

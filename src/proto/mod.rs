@@ -19,6 +19,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod dtls;
 pub mod http;
+pub mod ident;
 pub mod preamble;
 pub mod quic;
 pub mod stream;

@@ -432,6 +432,18 @@ fn quic_version_text(v: u32, b: &mut StringBuilder) -> bool {
     .is_ok()
 }
 
+/// The flow's application protocol and how it was found: by content
+/// (`dpi`), else by a well-known TCP/UDP port (`port`).
+fn app_name(f: &Flow) -> Option<(&'static str, &'static str)> {
+    if let Some(p) = f.app.as_ref().and_then(|a| a.protocol()) {
+        return Some((p, "dpi"));
+    }
+    matches!(f.key.protocol, 6 | 17)
+        .then(|| crate::proto::ident::by_port(f.key.src_port, f.key.dst_port))
+        .flatten()
+        .map(|p| (p, "port"))
+}
+
 fn http(f: &Flow) -> Option<&crate::proto::http::HttpInfo> {
     f.app.as_ref()?.http.as_deref()
 }
@@ -501,12 +513,14 @@ fn app_columns() -> Vec<ColumnSpec> {
     vec![
         opt_str_col(
             "app_protocol",
-            "application protocol recognised from the flow's bytes (quic, dtls, tls, http, dns, dhcp; `schemas/protocols.md`); null if none",
-            |f, b| {
-                f.app
-                    .as_ref()
-                    .and_then(|a| a.protocol())
-                    .is_some_and(|p| b.write_str(p).is_ok())
+            "application protocol: from the flow's bytes, else (app_confidence port) from its well-known port; names in `schemas/protocols.md`; null if neither",
+            |f, b| app_name(f).is_some_and(|(p, _)| b.write_str(p).is_ok()),
+        ),
+        str_col(
+            "app_confidence",
+            "how app_protocol was found: dpi (the bytes), port (a well-known port only), none",
+            |r, b| {
+                let _ = b.write_str(app_name(r.flow).map_or("none", |(_, c)| c));
             },
         ),
         opt_str_col("sni", "server name of the TLS or QUIC ClientHello (SNI), or of a Google QUIC CHLO", |f, b| {

@@ -131,7 +131,37 @@ impl AppTracker {
             }
         }
         // A flow whose only messages were malformed keeps its reasons.
+        self.info.role = self.role().and_then(crate::proto::ident::AppName::of);
         (self.info.protocol().is_some() || !self.info.errors.is_empty())
             .then(|| Box::new(self.info))
+    }
+
+    /// The name a parsed protocol takes in its role (`AppInfo::role`).
+    fn role(&self) -> Option<&'static str> {
+        let i = &self.info;
+        let (a, b) = self.ports;
+        let on = |p: u16| a == p || b == p;
+        if i.tls.is_some() || i.quic.is_some() {
+            return None;
+        }
+        if let Some(dns) = i.dns.as_deref() {
+            // nDPI's rule: DNSCrypt's resolvers answer certificate
+            // queries for `2.dnscrypt-cert.<provider>`.
+            if dns
+                .queries
+                .iter()
+                .any(|q| q.starts_with("2.dnscrypt-cert."))
+            {
+                return Some("dnscrypt");
+            }
+            if on(5353) {
+                return Some("mdns");
+            }
+            if on(5355) {
+                return Some("llmnr");
+            }
+        }
+        // HTTP over UDP is SSDP in practice (M-SEARCH, NOTIFY, answers).
+        self.udp_http.then_some("ssdp")
     }
 }

@@ -83,20 +83,32 @@ pub struct AppInfo {
     /// Why messages of the flow were malformed: (protocol, the parser's
     /// reason), distinct, at most [`MAX_APP_ERRORS`]. Each also counts its
     /// `*_malformed` anomaly.
-    pub errors: Vec<(&'static str, &'static str)>,
+    pub errors: Box<[(&'static str, &'static str)]>,
+    /// A protocol named by a content detector of `proto::ident` (not parsed
+    /// further), when none of the above was seen.
+    pub ident: Option<crate::proto::ident::AppName>,
+    /// The name of a parsed protocol in its role, set at the flow's end:
+    /// `mdns`/`llmnr` for DNS on their ports, `dnscrypt` for its
+    /// certificate queries, `ssdp` for HTTP over UDP on 1900.
+    pub role: Option<crate::proto::ident::AppName>,
 }
 
 impl AppInfo {
     /// Note why a message of `proto` was malformed.
     fn error(&mut self, proto: &'static str, reason: &'static str) {
         if self.errors.len() < MAX_APP_ERRORS && !self.errors.contains(&(proto, reason)) {
-            self.errors.push((proto, reason));
+            // Rare: a boxed slice keeps the per-flow state small.
+            let mut v = std::mem::take(&mut self.errors).into_vec();
+            v.push((proto, reason));
+            self.errors = v.into_boxed_slice();
         }
     }
 
     /// The flow's application protocol: the most specific one seen.
     pub fn protocol(&self) -> Option<&'static str> {
-        if self.quic.is_some() {
+        if let Some(role) = self.role {
+            Some(role.as_str())
+        } else if self.quic.is_some() {
             Some("quic")
         } else if self.tls.as_ref().is_some_and(|t| t.dtls) {
             Some("dtls")
@@ -109,7 +121,7 @@ impl AppInfo {
         } else if self.dhcp.is_some() {
             Some("dhcp")
         } else {
-            None
+            self.ident.map(|n| n.as_str())
         }
     }
 }
@@ -232,7 +244,10 @@ impl AppTracker {
         let dtls = starts_like_dtls(payload).then(|| Box::new(Handshake::Dtls(DtlsTracker::new())));
         let udp_http = dtls.is_none() && is_http_datagram(payload);
         let dns_content = dtls.is_none() && !udp_http && is_plausible_message(payload);
-        (dtls.is_some() || udp_http || dns_content).then(|| AppTracker {
+        let ident = (dtls.is_none() && !udp_http && !dns_content)
+            .then(|| crate::proto::ident::identify_name(payload, false))
+            .flatten();
+        (dtls.is_some() || udp_http || dns_content || ident.is_some()).then(|| AppTracker {
             sides: [Side::Done, Side::Done],
             dns_port: false,
             dns_content,
@@ -240,7 +255,10 @@ impl AppTracker {
             handshake: dtls,
             http: None,
             ports,
-            info: AppInfo::default(),
+            info: AppInfo {
+                ident,
+                ..AppInfo::default()
+            },
             ders: Vec::new(),
         })
     }

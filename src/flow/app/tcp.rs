@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// The bytes of a direction the content detectors are offered (they are
+/// tried again as the direction grows, up to this).
+const IDENT_BYTES: usize = 1024;
+
 /// What a TCP direction is being read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -128,7 +132,15 @@ impl AppTracker {
             m => Some(m),
         };
         let next = match next {
-            Some(Mode::Scan(from)) => scan_for_hello(bytes, from, full, &self.info),
+            Some(Mode::Scan(from)) => {
+                // Not TLS, DNS or HTTP at its start: a detector may name it
+                // (an SSH banner, an SMB header …) while the scan goes on.
+                if self.info.ident.is_none() && bytes.len() <= 4 * IDENT_BYTES {
+                    let head = &bytes[..bytes.len().min(IDENT_BYTES)];
+                    self.info.ident = crate::proto::ident::identify_name(head, true);
+                }
+                scan_for_hello(bytes, from, full, &self.info)
+            }
             Some(Mode::SslV2Hello) => match parse_sslv2_client_hello(bytes) {
                 Parse::Done(ch) => {
                     self.info.tls.get_or_insert_with(Box::default).client = Some(ch);

@@ -14,6 +14,10 @@ pub(super) enum Handshake {
 impl AppTracker {
     /// A UDP datagram sent by side `dir` (0 up, 1 down).
     pub(crate) fn datagram(&mut self, dir: usize, payload: &[u8], sink: &mut AppSink<'_>) {
+        // A flow named by its first datagrams (STUN) may start DTLS later.
+        if self.handshake.is_none() && self.info.ident.is_some() && starts_like_dtls(payload) {
+            self.handshake = Some(Box::new(Handshake::Dtls(DtlsTracker::new())));
+        }
         match self.handshake.as_deref_mut() {
             Some(Handshake::Quic(q)) => {
                 if !q.is_finished() {
