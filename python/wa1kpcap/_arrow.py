@@ -52,3 +52,15 @@ def list_parts(col) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(arr, pa.ChunkedArray):  # zero chunks
         arr = pa.array([], col.type)
     return numpy(arr.values), numpy(arr.offsets)
+
+
+def parsed_app(t):
+    """``app_protocol`` where the flow's bytes showed it (``app_confidence``
+    ``dpi``), null where only a well-known port names it: the protocol
+    records (``flow.tls``, filters, ``ext_protocol``) need the former."""
+    import pyarrow.compute as pc
+
+    app = t.column("app_protocol")
+    if "app_confidence" not in t.column_names:
+        return app
+    return pc.if_else(pc.equal(t.column("app_confidence"), "dpi"), app, None)

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import list_parts, numpy
+from ._arrow import list_parts, numpy, parsed_app
 from .flow import EXTRA_STAT_KEYS, PROTOCOL_NAMES, SEQUENCES, STAT_FAMILIES, STAT_KEYS, Flow, FlowTable
 from .stats import segment_stats  # noqa: F401  (also this module's API)
 
@@ -74,7 +74,7 @@ def _bools(arr) -> np.ndarray:
 def _ext_protocol(t: pa.Table) -> list:
     """``ext_protocol`` per row: the stack is a function of a few flags, so
     it is built once per distinct combination."""
-    app = pc.fill_null(t.column("app_protocol"), "")
+    app = pc.fill_null(parsed_app(t), "")
     low = pc.utf8_lower(pc.fill_null(pc.binary_join(t.column("alpn"), "\x00"), ""))
     https = pc.match_substring_regex(low, r"(^|\x00)(h2|http(/[^\x00]*)?)(\x00|$)")
     proto = numpy(t.column("protocol")).astype(np.int64)
@@ -113,7 +113,7 @@ def _protocol_dicts(t: pa.Table) -> dict[str, list]:
         sub = t.select(list(names)).take(pa.array(rows, pa.int64()))
         return [sub.column(c).to_pylist() for c in names]
 
-    tls = rows_where(pc.equal(t.column("app_protocol"), "tls"))
+    tls = rows_where(pc.equal(parsed_app(t), "tls"))
     if tls:
         ver, sni, subj, iss = values(tls, "tls_version", "sni", "cert_subject", "cert_issuer")
         col: list = [None] * n

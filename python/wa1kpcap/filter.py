@@ -12,7 +12,7 @@ match nothing. Here:
   and tunnels);
 * an expression with a flow keyword (``tls``, ``http``, ``dns``, ``quic``,
   ``gre``, ``vxlan``, ``vlan``, ``mpls``) is evaluated per *flow* on the
-  flow's columns: ``tls`` is ``app_protocol == 'tls'``, ``host X`` is either
+  flow's columns: ``tls`` is ``app_protocol == 'tls'`` found in its bytes (not by port), ``host X`` is either
   end of the flow, ``src X`` its up side (the first packet's sender);
 * anything the reference language cannot read is tried as libpcap syntax
   (``tcp port 443``, ``net 10.0.0.0/8``) and, failing both, is a
@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _native
+from ._arrow import parsed_app
 
 DEFAULT_FILTER = "not arp and not icmp and not icmpv6 and not dhcp and not dhcpv6"
 
@@ -214,7 +215,7 @@ def _flow_mask(n: _Node, t: pa.Table) -> pa.ChunkedArray:
     k, v = n.kind, n.value
     proto = t.column("protocol")
     v6 = pc.match_substring(t.column("src_ip"), ":")
-    app = pc.fill_null(t.column("app_protocol"), "")
+    app = pc.fill_null(parsed_app(t), "")
 
     def const(b: bool):
         return pa.chunked_array([pa.array([b] * t.num_rows, pa.bool_())])

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import list_parts, numpy
+from ._arrow import list_parts, numpy, parsed_app
 from .stats import sequence_stats
 
 # The nine per-packet sequences, as named by the reference and the table.
@@ -83,7 +83,7 @@ class FlowTable:
             return self._scalars[name]
         except KeyError:
             pass
-        c = self.table.column(name)
+        c = parsed_app(self.table) if name == "app_protocol_dpi" else self.table.column(name)
         t = c.type
         if pa.types.is_timestamp(t):
             us = pc.cast(c, pa.int64())
@@ -379,11 +379,11 @@ class Flow:
     # -- protocol records (None when the flow carries no such protocol)
     @property
     def tls(self) -> Optional[TLSInfo]:
-        return TLSInfo(self) if self._t.col("app_protocol")[self._i] == "tls" else None
+        return TLSInfo(self) if self._t.col("app_protocol_dpi")[self._i] == "tls" else None
 
     @property
     def quic(self) -> Optional[QUICInfo]:
-        return QUICInfo(self) if self._t.col("app_protocol")[self._i] == "quic" else None
+        return QUICInfo(self) if self._t.col("app_protocol_dpi")[self._i] == "quic" else None
 
     @property
     def http(self) -> Optional[HTTPInfo]:
@@ -404,7 +404,7 @@ class Flow:
         p = t.col("protocol")[i]
         if p in PROTOCOL_NAMES:
             out.append(PROTOCOL_NAMES[p])
-        app = t.col("app_protocol")[i]
+        app = t.col("app_protocol_dpi")[i]
         if app == "tls":
             out.append("TLS")
             alpn = t.col("alpn")[i] or []
