@@ -230,13 +230,6 @@ fn utc(secs: i64) -> String {
         .unwrap_or_default()
 }
 
-/// `[Key: value]` of an nDPI flow line.
-fn ndpi_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let at = line.find(&format!("[{key}: "))? + key.len() + 3;
-    let rest = &line[at..];
-    Some(&rest[..rest.find(']')?])
-}
-
 #[test]
 fn leaf_certificates_match_ndpi() {
     let Some(corpus) = common::corpus("nDPI certificate oracle") else {
@@ -262,7 +255,7 @@ fn leaf_certificates_match_ndpi() {
             .collect();
         for line in lines {
             let line = line.as_str();
-            let sha1 = ndpi_field(line, "Certificate SHA-1")
+            let sha1 = common::ndpi_field(line, "Certificate SHA-1")
                 .unwrap()
                 .replace(':', "");
             let excluded = NDPI_NOT_PARSED
@@ -279,7 +272,7 @@ fn leaf_certificates_match_ndpi() {
                 continue;
             };
             let mut d = Vec::new();
-            if let Some(v) = ndpi_field(line, "Subject") {
+            if let Some(v) = common::ndpi_field(line, "Subject") {
                 // nDPI sometimes leaves a second name (the issuer, or the
                 // subject again) appended to the subject.
                 let subject = ndpi_form(&c.subject);
@@ -290,12 +283,12 @@ fn leaf_certificates_match_ndpi() {
                     d.push(format!("subject {v:?} vs {:?}", ndpi_form(&c.subject)));
                 }
             }
-            if let Some(v) = ndpi_field(line, "Issuer") {
+            if let Some(v) = common::ndpi_field(line, "Issuer") {
                 if v != ndpi_form(&c.issuer) {
                     d.push(format!("issuer {v:?} vs {:?}", ndpi_form(&c.issuer)));
                 }
             }
-            if let Some(v) = ndpi_field(line, "Validity") {
+            if let Some(v) = common::ndpi_field(line, "Validity") {
                 let ours = format!("{} - {}", utc(c.not_before), utc(c.not_after));
                 if v != ours {
                     d.push(format!("validity {v:?} vs {ours:?}"));

@@ -6,21 +6,6 @@ mod common;
 
 use wa1kpcap::Analyzer;
 
-fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    let at = line.find(&format!("[{name}: "))? + name.len() + 3;
-    line[at..].split(']').next()
-}
-
-/// The two ports of "UDP a:p <-> b:q".
-fn ports(line: &str) -> Option<(u16, u16)> {
-    let rest = line.split("UDP ").nth(1)?;
-    let mut w = rest.split_whitespace();
-    let a = w.next()?.rsplit_once(':')?.1.parse().ok()?;
-    w.next()?;
-    let b = w.next()?.rsplit_once(':')?.1.parse().ok()?;
-    Some((a, b))
-}
-
 #[test]
 fn chlos_match_ndpi() {
     let Some(corpus) = common::corpus("the Google QUIC oracle test") else {
@@ -35,10 +20,10 @@ fn chlos_match_ndpi() {
             .analyze_file(corpus.join("ndpi/pcap").join(name))
             .unwrap();
         for line in lines {
-            let (Some((a, b)), Some(sni), Some(ver)) = (
-                ports(line),
-                field(line, "Hostname/SNI"),
-                field(line, "QUIC ver"),
+            let (Some((17, (_, a), (_, b))), Some(sni), Some(ver)) = (
+                common::ndpi_endpoints(line),
+                common::ndpi_field(line, "Hostname/SNI"),
+                common::ndpi_field(line, "QUIC ver"),
             ) else {
                 continue;
             };

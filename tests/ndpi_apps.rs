@@ -6,8 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
-
 use wa1kpcap::Analyzer;
 
 /// nDPI's protocol names (the master protocol, before the `.`) and ours.
@@ -51,26 +49,6 @@ const NAMES: &[(&str, &str)] = &[
     ("SMBv23", "smb"),
 ];
 
-type End = (IpAddr, u16);
-
-/// "TCP a:p <-> b:q" or "UDP …" (IPv6 in brackets): transport and ends.
-fn endpoints(line: &str) -> Option<(u8, End, End)> {
-    let (proto, rest) = if let Some(r) = line.split_once("TCP ") {
-        (6, r.1)
-    } else {
-        (17, line.split_once("UDP ")?.1)
-    };
-    let mut w = rest.split_whitespace();
-    let parse = |s: &str| -> Option<End> {
-        let (ip, port) = s.rsplit_once(':')?;
-        let ip = ip.trim_start_matches('[').trim_end_matches(']');
-        Some((ip.parse().ok()?, port.parse().ok()?))
-    };
-    let a = parse(w.next()?)?;
-    w.next()?;
-    Some((proto, a, parse(w.next()?)?))
-}
-
 /// nDPI's master protocol name of a DPI-confidence line.
 fn ndpi_master(line: &str) -> Option<&str> {
     let at = line.find("[proto: ")? + 8;
@@ -95,7 +73,9 @@ fn app_protocol_agrees_with_ndpi() {
             continue;
         };
         for line in lines {
-            let (Some((proto, a, b)), Some(master)) = (endpoints(line), ndpi_master(line)) else {
+            let (Some((proto, a, b)), Some(master)) =
+                (common::ndpi_endpoints(line), ndpi_master(line))
+            else {
                 continue;
             };
             let Some(flow) = flows.iter().find(|f| {

@@ -230,3 +230,30 @@ pub fn ndpi_lines(corpus: &Path, keep: impl Fn(&str) -> bool) -> Vec<(String, Ve
         })
         .collect()
 }
+
+/// The value of `[key: value]` in an nDPI result line.
+pub fn ndpi_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let at = line.find(&format!("[{key}: "))? + key.len() + 3;
+    let rest = &line[at..];
+    Some(&rest[..rest.find(']')?])
+}
+
+/// The IP protocol (6, 17) and the two ends of an nDPI result line
+/// (`TCP a:p <-> b:q`, or `->`; IPv6 addresses in brackets).
+pub fn ndpi_endpoints(
+    line: &str,
+) -> Option<(u8, (std::net::IpAddr, u16), (std::net::IpAddr, u16))> {
+    let (proto, rest) = match line.split_once("\tTCP ") {
+        Some((_, r)) => (6, r),
+        None => (17, line.split_once("\tUDP ")?.1),
+    };
+    let mut w = rest.split_whitespace();
+    let parse = |s: &str| -> Option<(std::net::IpAddr, u16)> {
+        let (ip, port) = s.rsplit_once(':')?;
+        let ip = ip.trim_start_matches('[').trim_end_matches(']');
+        Some((ip.parse().ok()?, port.parse().ok()?))
+    };
+    let a = parse(w.next()?)?;
+    w.next()?;
+    Some((proto, a, parse(w.next()?)?))
+}
