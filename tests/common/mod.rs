@@ -238,17 +238,18 @@ pub fn ndpi_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     Some(&rest[..rest.find(']')?])
 }
 
+/// One end of a connection: address and port.
+pub type End = (std::net::IpAddr, u16);
+
 /// The IP protocol (6, 17) and the two ends of an nDPI result line
 /// (`TCP a:p <-> b:q`, or `->`; IPv6 addresses in brackets).
-pub fn ndpi_endpoints(
-    line: &str,
-) -> Option<(u8, (std::net::IpAddr, u16), (std::net::IpAddr, u16))> {
+pub fn ndpi_endpoints(line: &str) -> Option<(u8, End, End)> {
     let (proto, rest) = match line.split_once("\tTCP ") {
         Some((_, r)) => (6, r),
         None => (17, line.split_once("\tUDP ")?.1),
     };
     let mut w = rest.split_whitespace();
-    let parse = |s: &str| -> Option<(std::net::IpAddr, u16)> {
+    let parse = |s: &str| -> Option<End> {
         let (ip, port) = s.rsplit_once(':')?;
         let ip = ip.trim_start_matches('[').trim_end_matches(']');
         Some((ip.parse().ok()?, port.parse().ok()?))
