@@ -545,3 +545,26 @@ fn ipv4_checksum(h: &[u8]) -> u16 {
     }
     !(sum as u16)
 }
+
+/// Deterministic noise for tests of false positives (xorshift64: the same
+/// bytes on every run).
+pub struct Noise(u64);
+
+impl Noise {
+    /// A generator from a non-zero seed.
+    pub fn new(seed: u64) -> Noise {
+        Noise(seed.max(1))
+    }
+
+    /// The next `len` bytes.
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0 as u8
+            })
+            .collect()
+    }
+}

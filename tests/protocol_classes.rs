@@ -280,17 +280,9 @@ fn dns_off_its_ports_by_content() {
         .unwrap(),
     );
     // Noise on odd ports, some of it DNS-shaped in its first bytes.
-    let mut s = 0x1234_5678_9abc_def0u64;
+    let mut noise = wa1kpcap::sample::Noise::new(0x1234_5678_9abc_def0);
     for i in 0..400u16 {
-        let len = 12 + usize::from(i % 200);
-        let mut p: Vec<u8> = (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                s as u8
-            })
-            .collect();
+        let mut p = noise.bytes(12 + usize::from(i % 200));
         if i % 2 == 0 {
             // A query-like header: one question, no answers.
             p[2..12].copy_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);

@@ -730,24 +730,16 @@ mod tests {
 
     #[test]
     fn random_bytes_are_rarely_named() {
-        let mut s = 0x2545_f491_4f6c_dd1du64;
-        let mut named = 0;
+        let mut noise = crate::sample::Noise::new(0x2545_f491_4f6c_dd1d);
+        let mut named = Vec::new();
         for i in 0..100_000usize {
-            let len = 1 + i % 300;
-            let b: Vec<u8> = (0..len)
-                .map(|_| {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    s as u8
-                })
-                .collect();
+            let b = noise.bytes(1 + i % 300);
             if let Some(n) = identify(&b, i % 2 == 0) {
-                eprintln!("random named {n}: {:?}", &b[..b.len().min(12)]);
-                named += 1;
+                named.push((n, b[..b.len().min(12)].to_vec()));
             }
         }
-        // Short magic values (DNP3's two bytes) let a few through.
-        assert!(named < 20, "{named} random payloads named");
+        // None is named today; the bound leaves room for detectors whose
+        // magic is short (DNP3's two bytes, checked with its frame length).
+        assert!(named.len() < 20, "random payloads named: {named:?}");
     }
 }
