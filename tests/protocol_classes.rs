@@ -309,6 +309,14 @@ fn dns_off_its_ports_by_content() {
         dns(flow_on(&flows, 50002)),
         Some(vec!["late.example".to_string()])
     );
+    // Certificate queries name DNSCrypt (nDPI's rule), the late one DNS.
+    let name = |port: u16| {
+        flow_on(&flows, port)
+            .app
+            .as_ref()
+            .and_then(|a| a.protocol())
+    };
+    assert_eq!((name(50001), name(50002)), (Some("dnscrypt"), Some("dns")));
     let noise_dns = flows
         .iter()
         .filter(|f| f.key.src_port >= 20000 && f.key.src_port < 20400)
@@ -358,6 +366,12 @@ fn http_heads_over_udp() {
     let r = http(51001).expect("reply");
     assert_eq!((r.responses, r.final_status), (1, Some(200)));
     assert_eq!(http(51002), None);
+    // HTTP heads over UDP are SSDP.
+    let name = flow_on(&flows, 51000)
+        .app
+        .as_ref()
+        .and_then(|a| a.protocol());
+    assert_eq!(name, Some("ssdp"));
 }
 
 #[test]
@@ -391,4 +405,52 @@ fn malformed_messages_keep_their_reason() {
         .map(|a| a.name())
         .collect();
     assert_eq!(names, ["dns_malformed"]);
+}
+
+#[test]
+fn protocols_named_by_their_first_bytes_on_any_port() {
+    // An SSH banner on 2222, an SMB2 header on 4455, SSH-looking text
+    // that is not a banner, and mDNS / LLMNR by their ports.
+    let ssh = Conversation::new(44001, 2222)
+        .down(b"SSH-2.0-OpenSSH_9.6\r\n")
+        .up(b"SSH-2.0-PuTTY_0.80\r\n");
+    let mut smb2 = vec![0, 0, 0, 0x44, 0xfe, b'S', b'M', b'B', 0x40, 0];
+    smb2.resize(0x48, 0);
+    let smb = Conversation::new(44002, 4455).up(&smb2);
+    let text = Conversation::new(44003, 7777).up(b"hello SSH-2.0-x\r\n");
+    let mut frames = ssh.frames;
+    frames.extend(smb.frames);
+    frames.extend(text.frames);
+    frames.push(
+        udp4(
+            CLIENT,
+            [224, 0, 0, 251],
+            5353,
+            5353,
+            &dns_message(0, "host.local", None),
+        )
+        .unwrap(),
+    );
+    frames.push(
+        udp4(
+            CLIENT,
+            [224, 0, 0, 252],
+            44004,
+            5355,
+            &dns_message(9, "wpad", None),
+        )
+        .unwrap(),
+    );
+    let flows = analyze(&frames);
+    let name = |port: u16| {
+        flow_on(&flows, port)
+            .app
+            .as_ref()
+            .and_then(|a| a.protocol())
+    };
+    assert_eq!(name(2222), Some("ssh"));
+    assert_eq!(name(4455), Some("smb"));
+    assert_eq!(name(7777), None);
+    assert_eq!(name(5353), Some("mdns"));
+    assert_eq!(name(5355), Some("llmnr"));
 }

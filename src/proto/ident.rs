@@ -390,19 +390,17 @@ fn postgresql_startup(b: &[u8]) -> bool {
     let [a, c, d, e, p0, p1, p2, p3, ..] = b else {
         return false;
     };
-    let len = u32::from_be_bytes([*a, *c, *d, *e]);
-    let code = u32::from_be_bytes([*p0, *p1, *p2, *p3]);
-    match code {
-        0x0003_0000 => {
-            (9..=10_000).contains(&len)
-                && usize::try_from(len).is_ok_and(|l| l <= b.len() || b.len() >= 64)
-        }
+    let len = u32::from_be_bytes([*a, *c, *d, *e]) as usize;
+    match u32::from_be_bytes([*p0, *p1, *p2, *p3]) {
+        // The whole message is there, or a long first piece of it.
+        0x0003_0000 => (9..=10_000).contains(&len) && (len <= b.len() || b.len() >= 64),
         0x04d2_162f | 0x04d2_1630 => len == 8,
         _ => false,
     }
 }
 
-/// A TDS PRELOGIN packet (type 0x12, status EOM, length matching).
+/// A TDS PRELOGIN or LOGIN7 packet header whose length agrees with the
+/// bytes (or their long first piece).
 fn tds_prelogin(b: &[u8]) -> bool {
     // The 8-byte packet header: a client packet type (PRELOGIN, LOGIN7,
     // SQL batch, RPC), a status, a length, SPID, packet id, window 0.
