@@ -94,6 +94,19 @@ pub struct AppInfo {
 }
 
 impl AppInfo {
+    /// A message refused: its `*_malformed` anomaly counted, the parser's
+    /// reason kept under the protocol the anomaly names.
+    fn refuse(&mut self, anomalies: &mut Vec<Anomaly>, a: Anomaly, why: &'static str) {
+        anomalies.push(a);
+        let proto = match a {
+            Anomaly::TlsMalformed => "tls",
+            Anomaly::DnsMalformed => "dns",
+            Anomaly::DhcpMalformed => "dhcp",
+            _ => a.name(),
+        };
+        self.error(proto, why);
+    }
+
     /// Note why a message of `proto` was malformed.
     fn error(&mut self, proto: &'static str, reason: &'static str) {
         if self.errors.len() < MAX_APP_ERRORS && !self.errors.contains(&(proto, reason)) {

@@ -165,8 +165,7 @@ impl AppTracker {
                 Parse::NeedMore => None,
                 Parse::Malformed(_) if at > 0 => not_hello(at),
                 Parse::Malformed(why) => {
-                    sink.anomalies.push(Anomaly::TlsMalformed);
-                    self.info.error("tls", why);
+                    self.info.refuse(sink.anomalies, Anomaly::TlsMalformed, why);
                     None
                 }
             },
@@ -181,8 +180,7 @@ impl AppTracker {
                 Parse::NeedMore => None,
                 Parse::Malformed(_) if at > 0 => not_hello(at),
                 Parse::Malformed(why) => {
-                    sink.anomalies.push(Anomaly::TlsMalformed);
-                    self.info.error("tls", why);
+                    self.info.refuse(sink.anomalies, Anomaly::TlsMalformed, why);
                     None
                 }
             },
@@ -204,8 +202,7 @@ impl AppTracker {
                 }
                 Parse::NeedMore => Some(Mode::Certificates(at)),
                 Parse::Malformed(why) => {
-                    sink.anomalies.push(Anomaly::TlsMalformed);
-                    self.info.error("tls", why);
+                    self.info.refuse(sink.anomalies, Anomaly::TlsMalformed, why);
                     None
                 }
             },
@@ -219,8 +216,7 @@ impl AppTracker {
                     Parse::NeedMore if !full => break Some(Mode::Dns(at)),
                     Parse::NeedMore => break None,
                     Parse::Malformed(why) => {
-                        sink.anomalies.push(Anomaly::DnsMalformed);
-                        self.info.error("dns", why);
+                        self.info.refuse(sink.anomalies, Anomaly::DnsMalformed, why);
                         break None;
                     }
                 }

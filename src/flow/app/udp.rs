@@ -43,13 +43,13 @@ impl AppTracker {
                 return;
             }
             Some(Parse::NeedMore) if !self.dns_port => {
-                sink.anomalies.push(Anomaly::DhcpMalformed);
-                self.info.error("dhcp", "message cut short");
+                self.info
+                    .refuse(sink.anomalies, Anomaly::DhcpMalformed, "message cut short");
                 return;
             }
             Some(Parse::Malformed(why)) if !self.dns_port => {
-                sink.anomalies.push(Anomaly::DhcpMalformed);
-                self.info.error("dhcp", why);
+                self.info
+                    .refuse(sink.anomalies, Anomaly::DhcpMalformed, why);
                 return;
             }
             _ => {}
@@ -66,12 +66,11 @@ impl AppTracker {
                     sink.dns(dir == 0, false, m);
                 }
                 Parse::NeedMore => {
-                    sink.anomalies.push(Anomaly::DnsMalformed);
-                    self.info.error("dns", "message cut short");
+                    self.info
+                        .refuse(sink.anomalies, Anomaly::DnsMalformed, "message cut short");
                 }
                 Parse::Malformed(why) => {
-                    sink.anomalies.push(Anomaly::DnsMalformed);
-                    self.info.error("dns", why);
+                    self.info.refuse(sink.anomalies, Anomaly::DnsMalformed, why);
                 }
             }
         }
