@@ -1,19 +1,25 @@
 //! `app_protocol` against nDPI's per-flow labels (`ndpi/result/*.out`):
 //! on flows nDPI identifies with DPI confidence as a protocol we name, the
-//! share where our content-based name agrees, per protocol; and the flows
-//! where we name another protocol by content than nDPI does.
+//! share where our content-based name agrees, per protocol; the share of
+//! all of nDPI's DPI labels we match; and the flows where we name another
+//! protocol than nDPI, split by whether TShark saw ours in the capture
+//! (`MANIFEST.tsv`'s protocol list): where it did not, both oracles see
+//! something else, and there must be none.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use wa1kpcap::Analyzer;
 
-/// nDPI's protocol names (the master protocol, before the `.`) and ours.
+/// nDPI's protocol names (master or application part of its label) and
+/// ours.
 const NAMES: &[(&str, &str)] = &[
     ("TLS", "tls"),
     ("QUIC", "quic"),
     ("HTTP", "http"),
+    ("WebSocket", "websocket"),
     ("DNS", "dns"),
+    ("DoH_DoT", "dot"),
     ("DNScrypt", "dnscrypt"),
     ("MDNS", "mdns"),
     ("LLMNR", "llmnr"),
@@ -27,33 +33,150 @@ const NAMES: &[(&str, &str)] = &[
     ("SNMP", "snmp"),
     ("SSH", "ssh"),
     ("SIP", "sip"),
+    ("RTSP", "rtsp"),
     ("PostgreSQL", "postgresql"),
     ("MsSQL-TDS", "tds"),
     ("POP3", "pop3"),
+    ("POPS", "pop3"),
     ("IMAP", "imap"),
+    ("IMAPS", "imap"),
     ("SMTP", "smtp"),
+    ("SMTPS", "smtp"),
     ("FTP_CONTROL", "ftp"),
     ("TFTP", "tftp"),
+    ("Telnet", "telnet"),
     ("WireGuard", "wireguard"),
+    ("OpenVPN", "openvpn"),
+    ("IPSec", "ipsec"),
+    ("L2TP", "l2tp"),
+    ("PPTP", "pptp"),
     ("NetBIOS", "netbios"),
+    ("SMBv1", "smb"),
+    ("SMBv23", "smb"),
+    ("Kerberos", "kerberos"),
+    ("LDAP", "ldap"),
+    ("RADIUS", "radius"),
+    ("Diameter", "diameter"),
+    ("NTP", "ntp"),
+    ("RTP", "rtp"),
+    ("RTCP", "rtcp"),
     ("DNP3", "dnp3"),
     ("IEC60870", "iec104"),
+    ("Modbus", "modbus"),
+    ("BACnet", "bacnet"),
     ("RDP", "rdp"),
     ("VNC", "vnc"),
     ("MySQL", "mysql"),
     ("Redis", "redis"),
+    ("RESP", "redis"),
+    ("MongoDB", "mongodb"),
+    ("Memcached", "memcached"),
     ("MQTT", "mqtt"),
     ("AMQP", "amqp"),
     ("BGP", "bgp"),
-    ("SMBv1", "smb"),
-    ("SMBv23", "smb"),
+    ("Zabbix", "zabbix"),
 ];
 
-/// nDPI's master protocol name of a DPI-confidence line.
-fn ndpi_master(line: &str) -> Option<&str> {
+/// nDPI's proxy names and the `app_proxy` values that agree.
+const PROXIES: &[(&str, &[&str])] = &[
+    ("SOCKS", &["socks4", "socks5"]),
+    ("HTTP_Connect", &["http_connect"]),
+    ("HTTP_Proxy", &["http", "http_connect"]),
+    ("HAProxy", &["proxy_v1", "proxy_v2"]),
+];
+
+/// Applications nDPI names by what rides on a protocol we name (its
+/// label has no protocol part we could compare): not a disagreement.
+const CARRIED: &[(&str, &str)] = &[
+    ("ApplePush", "tls"),
+    ("SOAP", "http"),
+    ("LineCall", "rtp"),
+    ("Tailscale", "wireguard"),
+    // Media after ICE's STUN checks: the flow's readable packets are STUN.
+    ("SRTP", "stun"),
+];
+
+/// Our name as TShark's dissectors name it (`frame.protocols`).
+fn tshark_names(ours: &str) -> &'static [&'static str] {
+    match ours {
+        "tls" | "dot" => &["tls", "ssl"],
+        "quic" => &["quic", "gquic"],
+        "dhcp" => &["dhcp", "bootp", "dhcpv6"],
+        "stun" => &["stun", "classicstun"],
+        "bittorrent" => &["bittorrent", "bt-dht", "bt-utp"],
+        "smb" => &["smb", "smb2"],
+        "netbios" => &["nbns", "nbdgm", "nbss"],
+        "rdp" => &["rdp", "tpkt", "rdpudp"],
+        "postgresql" => &["pgsql"],
+        "mongodb" => &["mongo"],
+        "ipsec" => &["isakmp", "esp"],
+        "wireguard" => &["wg"],
+        "bacnet" => &["bvlc", "bacnet"],
+        "memcached" => &["memcache"],
+        "modbus" => &["mbtcp"],
+        "pop3" => &["pop"],
+        "iec104" => &["104apci", "104asdu"],
+        "ldap" => &["ldap", "cldap"],
+        "http" => &["http"],
+        "websocket" => &["websocket"],
+        "dns" => &["dns"],
+        "mdns" => &["mdns"],
+        "llmnr" => &["llmnr"],
+        "ssdp" => &["ssdp"],
+        "dtls" => &["dtls"],
+        "ssh" => &["ssh"],
+        "sip" => &["sip"],
+        "rtsp" => &["rtsp"],
+        "tds" => &["tds"],
+        "smtp" => &["smtp"],
+        "ftp" => &["ftp"],
+        "imap" => &["imap"],
+        "tftp" => &["tftp"],
+        "telnet" => &["telnet"],
+        "openvpn" => &["openvpn"],
+        "l2tp" => &["l2tp"],
+        "pptp" => &["pptp"],
+        "kerberos" => &["kerberos"],
+        "radius" => &["radius"],
+        "diameter" => &["diameter"],
+        "ntp" => &["ntp"],
+        "rtp" => &["rtp"],
+        "rtcp" => &["rtcp"],
+        "dnp3" => &["dnp3"],
+        "vnc" => &["vnc"],
+        "mysql" => &["mysql"],
+        "mqtt" => &["mqtt"],
+        "amqp" => &["amqp"],
+        "bgp" => &["bgp"],
+        "snmp" => &["snmp"],
+        "syslog" => &["syslog"],
+        "zabbix" => &["zabbix"],
+        _ => &[],
+    }
+}
+
+/// nDPI's label of a line (`M.A/NAME.APP` → `NAME.APP`), split in its
+/// master and application parts.
+fn ndpi_label(line: &str) -> Option<(&str, Option<&str>)> {
     let at = line.find("[proto: ")? + 8;
     let label = line[at..].split(']').next()?.split_once('/')?.1;
-    Some(label.split('.').next().unwrap_or(label))
+    Some(match label.split_once('.') {
+        Some((m, a)) => (m, Some(a)),
+        None => (label, None),
+    })
+}
+
+/// TShark's protocol list per capture (`MANIFEST.tsv`), by file name.
+fn tshark_protocols(corpus: &std::path::Path) -> BTreeMap<String, BTreeSet<String>> {
+    let text = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            let path = cols.first()?.strip_prefix("ndpi/pcap/")?;
+            let protos = cols.get(8)?.split(',').map(String::from).collect();
+            Some((path.to_string(), protos))
+        })
+        .collect()
 }
 
 #[test]
@@ -61,55 +184,98 @@ fn app_protocol_agrees_with_ndpi() {
     let Some(corpus) = common::corpus("the nDPI application oracle test") else {
         return;
     };
+    let tshark = tshark_protocols(&corpus);
+    assert!(!tshark.is_empty(), "MANIFEST.tsv holds the nDPI captures");
     let results = common::ndpi_lines(&corpus, |l| {
-        l.contains("[Confidence: DPI]") && (l.contains("\tTCP ") || l.contains("\tUDP "))
+        l.contains("[Confidence: DPI") && (l.contains("\tTCP ") || l.contains("\tUDP "))
     });
     // protocol -> (compared, agreed)
     let mut per: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut disagreements: BTreeMap<String, usize> = BTreeMap::new();
-    let mut conflicts = 0usize;
+    let (mut all, mut all_matched, mut carried) = (0usize, 0usize, 0usize);
+    let (mut confirmed, mut disputed) = (0usize, 0usize);
+    // Each miss and conflict with its capture, for whoever chases them.
+    let mut examples = Vec::new();
     for (name, lines) in &results {
         let Ok(flows) = Analyzer::new().analyze_file(corpus.join("ndpi/pcap").join(name)) else {
             continue;
         };
+        let seen = tshark.get(name);
         for line in lines {
-            let (Some((proto, a, b)), Some(master)) =
-                (common::ndpi_endpoints(line), ndpi_master(line))
+            let (Some((proto, a, b)), Some((master, app))) =
+                (common::ndpi_endpoints(line), ndpi_label(line))
             else {
                 continue;
             };
-            let Some(flow) = flows.iter().find(|f| {
-                let (x, y) = (
-                    (f.key.src_ip, f.key.src_port),
-                    (f.key.dst_ip, f.key.dst_port),
-                );
-                f.key.protocol == proto && ((x, y) == (a, b) || (x, y) == (b, a))
-            }) else {
+            // nDPI keeps one flow per 5-tuple; we start a new one after a
+            // close (a port reused after an RST): the longest is compared.
+            let Some(flow) = flows
+                .iter()
+                .filter(|f| {
+                    let (x, y) = (
+                        (f.key.src_ip, f.key.src_port),
+                        (f.key.dst_ip, f.key.dst_port),
+                    );
+                    f.key.protocol == proto && ((x, y) == (a, b) || (x, y) == (b, a))
+                })
+                .max_by_key(|f| f.metrics.packet_count)
+            else {
                 continue;
             };
-            let ours = flow.app.as_ref().and_then(|a| a.protocol());
-            match NAMES.iter().find(|(n, _)| *n == master) {
-                Some(&(_, want)) => {
-                    let e = per.entry(want).or_default();
-                    e.0 += 1;
-                    if ours == Some(want) {
-                        e.1 += 1;
-                    } else {
-                        *disagreements
-                            .entry(format!("{want} named {ours:?}"))
-                            .or_default() += 1;
-                    }
+            all += 1;
+            let info = flow.app.as_deref();
+            let ours = info.and_then(|a| a.protocol());
+            let proxy = info.and_then(|a| a.proxy).map(|p| p.name());
+            let named = |n: &str| NAMES.iter().find(|(k, _)| *k == n).map(|&(_, v)| v);
+            let wants: Vec<&str> = [Some(master), app]
+                .into_iter()
+                .flatten()
+                .filter_map(named)
+                .collect();
+            let proxy_want = PROXIES.iter().find(|(k, _)| *k == master);
+            let agrees = |w: &str| ours == Some(w) || (w == "http" && ours == Some("websocket"));
+            if let Some((pname, accepted)) = proxy_want {
+                let e = per.entry(pname).or_default();
+                e.0 += 1;
+                if proxy.is_some_and(|p| accepted.contains(&p)) {
+                    e.1 += 1;
+                    all_matched += 1;
+                } else {
+                    *disagreements
+                        .entry(format!("{pname} proxy, ours {proxy:?} / {ours:?}"))
+                        .or_default() += 1;
+                    examples.push(format!("{name}: {}", line.trim()));
                 }
-                // nDPI names a protocol we do not: we must not name
-                // another one by content.
-                None => {
-                    if let Some(o) = ours {
-                        conflicts += 1;
-                        *disagreements
-                            .entry(format!("nDPI {master}, ours {o}"))
-                            .or_default() += 1;
-                    }
+            } else if let Some(&want) = wants.first() {
+                let e = per.entry(want).or_default();
+                e.0 += 1;
+                if wants.iter().any(|w| agrees(w)) {
+                    e.1 += 1;
+                    all_matched += 1;
+                } else {
+                    *disagreements
+                        .entry(format!("{want} named {ours:?}"))
+                        .or_default() += 1;
+                    examples.push(format!("{name}: {}", line.trim()));
                 }
+            } else if CARRIED.iter().any(|&(k, v)| k == master && ours == Some(v)) {
+                carried += 1;
+            } else if let Some(o) = ours {
+                // nDPI names a protocol we do not name: we named another.
+                let tshark_saw = tshark_names(o)
+                    .iter()
+                    .any(|t| seen.is_some_and(|s| s.contains(*t)));
+                if tshark_saw {
+                    disputed += 1;
+                } else {
+                    confirmed += 1;
+                }
+                *disagreements
+                    .entry(format!(
+                        "nDPI {master}, ours {o} (TShark saw it: {tshark_saw})"
+                    ))
+                    .or_default() += 1;
+                examples.push(format!("{name}: {}", line.trim()));
             }
         }
     }
@@ -117,25 +283,29 @@ fn app_protocol_agrees_with_ndpi() {
         .values()
         .fold((0, 0), |(c, a), (pc, pa)| (c + pc, a + pa));
     println!("app_protocol vs nDPI (DPI): {agreed}/{compared} agree");
+    println!("  all of nDPI's DPI labels matched: {all_matched}/{all}; {carried} more are applications carried by what we name");
     for (p, (c, a)) in &per {
         println!("  {p}: {a}/{c}");
     }
     for (d, n) in &disagreements {
         println!("  {n} {d}");
     }
-    println!("  flows nDPI names otherwise where we name one by content: {conflicts}");
-    assert!(compared > 1000, "too few flows compared");
+    println!("  named otherwise than nDPI: {disputed} where TShark saw ours, {confirmed} where it did not");
+    for e in &examples {
+        println!("    {e}");
+    }
+    assert!(compared > 1500, "too few flows compared");
     // Floors measured on the shared corpus (see schemas/protocols.md).
     assert!(
         agreed as f64 / compared as f64 >= AGREEMENT_FLOOR,
         "{agreed}/{compared}"
     );
-    assert!(conflicts <= CONFLICTS_CEILING, "{conflicts} conflicts");
+    assert!(disputed <= DISPUTED_CEILING, "{disputed} disputed");
+    assert_eq!(confirmed, 0, "flows named against both nDPI and TShark");
 }
 
-/// Measured 2026-12-04: 1 514/1 586 (95.5 %).
-const AGREEMENT_FLOOR: f64 = 0.95;
-/// Measured: 34, nearly all nDPI naming what runs inside or on top (HTTP
-/// proxies, SOCKS, RTSP and SOAP as HTTP, STARTTLS as SMTPS/POPS, apps
-/// over TLS) where we name the carrier.
-const CONFLICTS_CEILING: usize = 34;
+/// Measured 2026-12-04: see the closing figures in schemas/protocols.md.
+const AGREEMENT_FLOOR: f64 = 0.97;
+/// Flows nDPI names otherwise where TShark saw our protocol in the
+/// capture (crafted fuzz seeds, nDPI's own heuristics).
+const DISPUTED_CEILING: usize = 4;

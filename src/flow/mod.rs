@@ -16,8 +16,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 pub use app::{
-    AppInfo, DhcpInfo, DnsEvent, DnsInfo, Fingerprints, TlsInfo, MAX_DHCP_TYPES, MAX_DNS_ANSWERS,
-    MAX_DNS_NAMES,
+    AppFields, AppInfo, DhcpInfo, DnsEvent, DnsInfo, Fingerprints, TlsInfo, MAX_DHCP_TYPES,
+    MAX_DNS_ANSWERS, MAX_DNS_NAMES,
 };
 pub use key::{CanonicalKey, FlowKey};
 pub use table::{Counted, FlowTable, FlowTableStats, PacketIn};

@@ -77,6 +77,20 @@ impl std::ops::AddAssign<&FlowTableStats> for FlowTableStats {
     }
 }
 
+/// A flow's parser not made yet.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// A TCP flow whose parser is wanted: it is made at the first segment
+    /// with payload, so a flow of bare SYNs, ACKs or RSTs (scans, floods)
+    /// never holds parser state. Each side's last SYN sequence number,
+    /// replayed into the new parser's streams.
+    Tcp([Option<u32>; 2]),
+    /// A UDP flow's last RTP-like header (SSRC, sequence, payload type)
+    /// and the side that sent it: the next datagram of that side that
+    /// continues it names the flow RTP (one header alone is no proof).
+    Rtp(u8, (u32, u16, u8)),
+}
+
 /// One flow's state. `repr(C)` keeps the fields every packet touches
 /// together at the front (fewer cache lines per packet).
 #[repr(C)]
@@ -104,16 +118,31 @@ struct FlowState {
     /// Application-protocol parsing (when enabled: TCP flows, and UDP
     /// flows whose ports hint at a parsed protocol).
     app: Option<Box<AppTracker>>,
-    /// A TCP flow whose parser is wanted but not made yet: it is made at
-    /// the first segment with payload, so a flow of bare SYNs, ACKs or
-    /// RSTs (scans, floods) never holds parser state. Keeps each side's
-    /// last SYN sequence number, replayed into the new parser's streams.
-    app_pending: Option<[Option<u32>; 2]>,
+    /// What is kept for a parser not made yet ([`Pending`]).
+    app_pending: Option<Pending>,
     /// Heap bytes last counted into the table's total ([`FlowState::heap_bytes`]).
     charged: u32,
 }
 
 impl FlowState {
+    /// A UDP datagram of side `dir` of a flow nothing named yet: RTP when
+    /// it continues the previous RTP-like header of the same side.
+    fn probe_rtp(&mut self, dir: u8, payload: &[u8]) {
+        use crate::proto::ident::{rtp_continues, rtp_header, AppName};
+        let Some(h) = rtp_header(payload) else {
+            return;
+        };
+        match self.app_pending {
+            Some(Pending::Rtp(d, prev)) if d == dir && rtp_continues(prev, h) => {
+                let ports = (self.key.src_port, self.key.dst_port);
+                self.app = AppName::of("rtp").map(|n| Box::new(AppTracker::udp_named(ports, n)));
+                self.app_pending = None;
+            }
+            Some(Pending::Rtp(d, _)) if d != dir => {}
+            _ => self.app_pending = Some(Pending::Rtp(dir, h)),
+        }
+    }
+
     /// Estimated heap bytes this flow holds beyond its slot.
     fn heap_bytes(&self) -> usize {
         self.rec.heap_bytes()
@@ -391,7 +420,7 @@ impl FlowTable {
         let ord = f.ord;
         // Parsers read every segment, retransmissions included (the stream
         // resolves overlaps), before the filters below may drop it.
-        if let (Some(syns), Some(t)) = (f.app_pending.as_mut(), tcp) {
+        if let (Some(Pending::Tcp(syns)), Some(t)) = (f.app_pending.as_mut(), tcp) {
             if !t.payload.is_empty() {
                 let mut app = Box::new(AppTracker::tcp((f.key.src_port, f.key.dst_port)));
                 for (side, syn) in syns.iter().enumerate() {
@@ -407,13 +436,15 @@ impl FlowTable {
         }
         // A UDP flow may show DNS or an HTTP head by content only after
         // another protocol's first datagrams.
-        if f.app.is_none()
-            && self.cfg.protocols
-            && (1..LATE_DETECT_PACKETS).contains(&f.metrics.packet_count)
-        {
+        if f.app.is_none() && self.cfg.protocols && f.metrics.packet_count < LATE_DETECT_PACKETS {
             if let Transport::Udp(u) = &p.packet.transport {
-                f.app = AppTracker::udp_by_content((f.key.src_port, f.key.dst_port), u.payload)
-                    .map(Box::new);
+                let ports = (f.key.src_port, f.key.dst_port);
+                if f.metrics.packet_count > 0 {
+                    f.app = AppTracker::udp_by_content(ports, u.payload).map(Box::new);
+                }
+                if f.app.is_none() {
+                    f.probe_rtp(dir as u8, u.payload);
+                }
             }
         }
         if let Some(app) = f.app.as_mut() {
@@ -556,7 +587,7 @@ impl FlowTable {
             },
             custom: self.features.iter().map(|f| f.init()).collect(),
             list,
-            app_pending: (self.cfg.protocols && list == TCP).then_some([None; 2]),
+            app_pending: (self.cfg.protocols && list == TCP).then_some(Pending::Tcp([None; 2])),
             charged: 0,
             app: if !self.cfg.protocols || list == TCP {
                 None

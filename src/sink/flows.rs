@@ -439,7 +439,7 @@ fn app_name(f: &Flow) -> Option<(&'static str, &'static str)> {
         return Some((p, "dpi"));
     }
     matches!(f.key.protocol, 6 | 17)
-        .then(|| crate::proto::ident::by_port(f.key.src_port, f.key.dst_port))
+        .then(|| crate::proto::ident::by_port(f.key.src_port, f.key.dst_port, f.key.protocol == 6))
         .flatten()
         .map(|p| (p, "port"))
 }
@@ -754,14 +754,50 @@ fn app_columns() -> Vec<ColumnSpec> {
             ColType::ListUtf8,
             "why the flow's malformed messages were refused, `protocol: reason` (distinct, at most 8)",
             |f, b| {
-                let errors = f.app.as_ref().map(|a| &a.errors).filter(|e| !e.is_empty());
+                let errors = f.app.as_ref().map(|a| a.errors()).filter(|e| !e.is_empty());
                 for (proto, why) in errors.into_iter().flatten() {
                     b.append_value(format!("{proto}: {why}"));
                 }
                 errors.is_some()
             },
         ),
+        opt_str_col(
+            "app_proxy",
+            "the proxy the flow's bytes show: socks4, socks5, proxy_v1, proxy_v2 (PROXY protocol), http_connect, http (absolute-form requests); app_protocol names what it carried",
+            |f, b| opt_text(f.app.as_ref().and_then(|a| a.proxy).map(|p| p.name()), b),
+        ),
+        opt_str_col("ssh_client", "SSH identification string of the flow's opening side (`SSH-2.0-OpenSSH_9.6`)", |f, b| {
+            opt_text(fields(f).and_then(|x| x.ssh_client.as_deref()), b)
+        }),
+        opt_str_col("ssh_server", "SSH identification string of the other side", |f, b| {
+            opt_text(fields(f).and_then(|x| x.ssh_server.as_deref()), b)
+        }),
+        opt_str_col("app_banner", "the server's greeting line (SMTP, FTP, POP3, IMAP)", |f, b| {
+            opt_text(fields(f).and_then(|x| x.banner.as_deref()), b)
+        }),
+        opt_str_col("krb_realm", "Kerberos realm of the first message that names one", |f, b| {
+            opt_text(fields(f).and_then(|x| x.krb_realm.as_deref()), b)
+        }),
+        opt_str_col("krb_principal", "Kerberos client principal (name strings joined by /)", |f, b| {
+            opt_text(fields(f).and_then(|x| x.krb_principal.as_deref()), b)
+        }),
+        opt_str_col("sip_from", "SIP From address (the URI) of the first message", |f, b| {
+            opt_text(fields(f).and_then(|x| x.sip_from.as_deref()), b)
+        }),
+        opt_str_col("sip_to", "SIP To address (the URI) of the first message", |f, b| {
+            opt_text(fields(f).and_then(|x| x.sip_to.as_deref()), b)
+        }),
+        opt_str_col("sip_user_agent", "User-Agent of the first SIP request", |f, b| {
+            opt_text(fields(f).and_then(|x| x.sip_user_agent.as_deref()), b)
+        }),
+        opt_str_col("mqtt_client_id", "client identifier of the MQTT CONNECT", |f, b| {
+            opt_text(fields(f).and_then(|x| x.mqtt_client_id.as_deref()), b)
+        }),
     ]
+}
+
+fn fields(f: &Flow) -> Option<&crate::flow::AppFields> {
+    f.app.as_ref()?.fields.as_deref()
 }
 
 /// Every column of the flows table, in order.

@@ -3,6 +3,20 @@
 
 use super::*;
 
+/// Ports IANA registers for a service over TLS from the first byte, and
+/// the service's name.
+const IMPLICIT_TLS: &[(u16, &str)] = &[
+    (465, "smtp"),
+    (563, "nntp"),
+    (636, "ldap"),
+    (853, "dot"),
+    (990, "ftp"),
+    (993, "imap"),
+    (995, "pop3"),
+    (5061, "sip"),
+    (8883, "mqtt"),
+];
+
 impl AppTracker {
     /// What was found, if anything; anomalies of the end go to `anomalies`.
     pub(crate) fn finish(
@@ -45,6 +59,17 @@ impl AppTracker {
                 }
                 if malformed {
                     anomalies.push(Anomaly::HttpMalformed);
+                }
+                if let Some(r) = &info.request {
+                    let absolute = r
+                        .target
+                        .get(..7)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("http://"));
+                    if r.method.eq_ignore_ascii_case("CONNECT") {
+                        self.info.proxy.get_or_insert(Proxy::HttpConnect);
+                    } else if absolute {
+                        self.info.proxy.get_or_insert(Proxy::HttpForward);
+                    }
                 }
                 self.info.http = Some(Box::new(info));
             }
@@ -132,7 +157,7 @@ impl AppTracker {
         }
         // A flow whose only messages were malformed keeps its reasons.
         self.info.role = self.role().and_then(crate::proto::ident::AppName::of);
-        (self.info.protocol().is_some() || !self.info.errors.is_empty())
+        (self.info.protocol().is_some() || !self.info.errors().is_empty())
             .then(|| Box::new(self.info))
     }
 
@@ -141,8 +166,25 @@ impl AppTracker {
         let i = &self.info;
         let (a, b) = self.ports;
         let on = |p: u16| a == p || b == p;
-        if i.tls.is_some() || i.quic.is_some() {
+        let ident = i.ident.map(|n| n.as_str());
+        // DNSCrypt's responses, whatever port (5353 is common).
+        if ident == Some("dnscrypt") {
+            return Some("dnscrypt");
+        }
+        if i.quic.is_some() {
             return None;
+        }
+        if i.tls.is_some() || ident == Some("tls") {
+            // TLS (a hello, or records of a capture that starts later) on
+            // a port of implicit TLS: the service the port registers (DNS
+            // over TLS, IMAPS, POP3S …), as nDPI names them. TLS itself is
+            // known by its bytes; a protocol named by its plaintext keeps
+            // its name.
+            let dtls = i.tls.as_deref().is_some_and(|t| t.dtls);
+            if dtls || ident.is_some_and(|n| n != "tls") {
+                return None;
+            }
+            return IMPLICIT_TLS.iter().find(|(p, _)| on(*p)).map(|&(_, n)| n);
         }
         if let Some(dns) = i.dns.as_deref() {
             // nDPI's rule: DNSCrypt's resolvers answer certificate

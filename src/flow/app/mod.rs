@@ -40,7 +40,9 @@ use crate::proto::dtls::{starts_like_dtls, DtlsTracker};
 use crate::proto::http::{
     is_http_datagram, parse_request_head, parse_response_head, HttpInfo, HttpScanner, WalkEnd,
 };
+pub use crate::proto::ident::fields::AppFields;
 use crate::proto::preamble::preamble;
+pub use crate::proto::preamble::Preamble;
 use crate::proto::quic::{starts_like_quic, QuicInfo, QuicTracker};
 use crate::proto::stream::TcpStream;
 use crate::proto::tls::{
@@ -83,14 +85,42 @@ pub struct AppInfo {
     /// Why messages of the flow were malformed: (protocol, the parser's
     /// reason), distinct, at most [`MAX_APP_ERRORS`]. Each also counts its
     /// `*_malformed` anomaly.
-    pub errors: Box<[(&'static str, &'static str)]>,
+    errors: Option<Box<Vec<(&'static str, &'static str)>>>,
     /// A protocol named by a content detector of `proto::ident` (not parsed
     /// further), when none of the above was seen.
     pub ident: Option<crate::proto::ident::AppName>,
     /// The name of a parsed protocol in its role, set at the flow's end:
     /// `mdns`/`llmnr` for DNS on their ports, `dnscrypt` for its
-    /// certificate queries, `ssdp` for HTTP over UDP on 1900.
+    /// certificate queries or responses, `ssdp` for HTTP over UDP, `dot`
+    /// for TLS on port 853.
     pub role: Option<crate::proto::ident::AppName>,
+    /// The proxy the flow went through, when its bytes show one (a SOCKS
+    /// or PROXY preamble, an HTTP CONNECT or absolute-form request).
+    pub proxy: Option<Proxy>,
+    /// Fields an identified protocol offered (banners, names).
+    pub fields: Option<Box<AppFields>>,
+}
+
+/// How a flow was proxied (`app_proxy`): the protocol it names is the
+/// one carried (TLS after a CONNECT is `tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proxy {
+    /// SOCKS 4/5, PROXY protocol v1/v2.
+    Preamble(Preamble),
+    /// An HTTP CONNECT tunnel.
+    HttpConnect,
+    /// Requests in absolute form (`GET http://host/…`) to a forward proxy.
+    HttpForward,
+}
+
+impl Proxy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proxy::Preamble(p) => p.name(),
+            Proxy::HttpConnect => "http_connect",
+            Proxy::HttpForward => "http",
+        }
+    }
 }
 
 impl AppInfo {
@@ -109,16 +139,26 @@ impl AppInfo {
 
     /// Note why a message of `proto` was malformed.
     fn error(&mut self, proto: &'static str, reason: &'static str) {
-        if self.errors.len() < MAX_APP_ERRORS && !self.errors.contains(&(proto, reason)) {
-            // Rare: a boxed slice keeps the per-flow state small.
-            let mut v = std::mem::take(&mut self.errors).into_vec();
+        // Rare: boxed, the per-flow state stays small.
+        let v = self.errors.get_or_insert_with(Default::default);
+        if v.len() < MAX_APP_ERRORS && !v.contains(&(proto, reason)) {
             v.push((proto, reason));
-            self.errors = v.into_boxed_slice();
         }
     }
 
-    /// The flow's application protocol: the most specific one seen.
+    /// Why messages of the flow were malformed: (protocol, the parser's
+    /// reason), distinct, at most [`MAX_APP_ERRORS`]. Each also counted
+    /// its `*_malformed` anomaly.
+    pub fn errors(&self) -> &[(&'static str, &'static str)] {
+        self.errors.as_deref().map_or(&[], |v| v.as_slice())
+    }
+
+    /// The flow's application protocol: the most specific one seen. TLS
+    /// started inside a protocol named by its plaintext (STARTTLS in SMTP,
+    /// IMAP, POP3, FTP, LDAP, PostgreSQL; RDP's X.224 exchange; OpenVPN's
+    /// framing) is that protocol; TLS behind a proxy is `tls`.
     pub fn protocol(&self) -> Option<&'static str> {
+        let carrier = self.ident.filter(|n| n.as_str() != "tls");
         if let Some(role) = self.role {
             Some(role.as_str())
         } else if self.quic.is_some() {
@@ -126,9 +166,11 @@ impl AppInfo {
         } else if self.tls.as_ref().is_some_and(|t| t.dtls) {
             Some("dtls")
         } else if self.tls.is_some() {
-            Some("tls")
-        } else if self.http.is_some() {
-            Some("http")
+            Some(carrier.map_or("tls", |n| n.as_str()))
+        } else if let Some(http) = self.http.as_deref() {
+            let websocket = http.request.as_ref().is_some_and(|r| r.websocket)
+                && http.response.as_ref().is_none_or(|r| r.status == 101);
+            Some(if websocket { "websocket" } else { "http" })
         } else if self.dns.is_some() {
             Some("dns")
         } else if self.dhcp.is_some() {
@@ -206,6 +248,9 @@ pub(crate) struct AppTracker {
     info: AppInfo,
     /// DER certificates, decoded when the flow ends.
     ders: Vec<Vec<u8>>,
+    /// Bit `dir` set: that side gave the fields its identified protocol
+    /// offers (a byte, where two bools would grow the tracker).
+    fields_done: u8,
 }
 
 impl AppTracker {
@@ -222,6 +267,7 @@ impl AppTracker {
             ports,
             info: AppInfo::default(),
             ders: Vec::new(),
+            fields_done: 0,
         }
     }
 
@@ -245,6 +291,7 @@ impl AppTracker {
             ports,
             info: AppInfo::default(),
             ders: Vec::new(),
+            fields_done: 0,
         })
     }
 
@@ -273,7 +320,27 @@ impl AppTracker {
                 ..AppInfo::default()
             },
             ders: Vec::new(),
+            fields_done: 0,
         })
+    }
+
+    /// A UDP flow the flow glue named `name` from several datagrams (RTP).
+    pub(crate) fn udp_named(ports: (u16, u16), name: crate::proto::ident::AppName) -> AppTracker {
+        AppTracker {
+            sides: [Side::Done, Side::Done],
+            dns_port: false,
+            dns_content: false,
+            udp_http: false,
+            handshake: None,
+            http: None,
+            ports,
+            info: AppInfo {
+                ident: Some(name),
+                ..AppInfo::default()
+            },
+            ders: Vec::new(),
+            fields_done: 0b11,
+        }
     }
 
     /// Heap bytes held (an estimate: the tracker, its streams, parser
@@ -301,6 +368,9 @@ impl AppTracker {
             + i.dns.as_ref().map_or(0, |_| size_of::<DnsInfo>() + 256)
             + i.dhcp.as_ref().map_or(0, |_| size_of::<DhcpInfo>() + 256)
             + i.http.as_ref().map_or(0, |_| size_of::<HttpInfo>() + 256)
+            + i.fields
+                .as_ref()
+                .map_or(0, |_| size_of::<AppFields>() + 128)
     }
 
     /// Side `dir` sent a SYN with sequence number `seq` (before the
@@ -320,9 +390,31 @@ impl AppTracker {
         if t.flags & TcpSegment::SYN != 0 {
             r.stream.syn(t.seq);
         }
+        // A bare ACK whose few payload bytes are all zero is link padding
+        // counted into the IP length by a faulty sender, not data: fed to
+        // the stream it would win the bytes the real segment carries.
+        if t.flags == TcpSegment::ACK && t.payload.len() <= 6 && t.payload.iter().all(|&b| b == 0) {
+            return;
+        }
         if r.stream.segment(t.seq, t.payload) {
             self.step(dir, sink);
         }
+    }
+}
+
+/// Read the fields side `dir`'s first bytes offer (side 0 opened the flow) for the flow's
+/// identified protocol, until the side is `done`.
+fn read_fields(info: &mut AppInfo, done: &mut u8, dir: usize, bytes: &[u8]) {
+    let bit = 1 << dir;
+    let Some(name) = info.ident.filter(|_| *done & bit == 0) else {
+        return;
+    };
+    let mut f = info.fields.take().map(|b| *b).unwrap_or_default();
+    if crate::proto::ident::fields::read(name.as_str(), dir == 0, bytes, &mut f) {
+        *done |= bit;
+    }
+    if !f.is_empty() {
+        info.fields = Some(Box::new(f));
     }
 }
 

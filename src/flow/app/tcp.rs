@@ -110,9 +110,10 @@ impl AppTracker {
                 {
                     match preamble(bytes) {
                         Parse::NeedMore if !full => {}
-                        Parse::Done((_, n)) => {
+                        Parse::Done((kind, n)) => {
                             skip += n as u32;
                             checked = true;
+                            self.info.proxy.get_or_insert(Proxy::Preamble(kind));
                         }
                         _ => checked = true,
                     }
@@ -135,10 +136,11 @@ impl AppTracker {
             Some(Mode::Scan(from)) => {
                 // Not TLS, DNS or HTTP at its start: a detector may name it
                 // (an SSH banner, an SMB header …) while the scan goes on.
+                let head = &bytes[..bytes.len().min(IDENT_BYTES)];
                 if self.info.ident.is_none() && bytes.len() <= 4 * IDENT_BYTES {
-                    let head = &bytes[..bytes.len().min(IDENT_BYTES)];
                     self.info.ident = crate::proto::ident::identify_name(head, true);
                 }
+                read_fields(&mut self.info, &mut self.fields_done, dir, head);
                 scan_for_hello(bytes, from, full, &self.info)
             }
             Some(Mode::SslV2Hello) => match parse_sslv2_client_hello(bytes) {

@@ -18,6 +18,7 @@ impl AppTracker {
         if self.handshake.is_none() && self.info.ident.is_some() && starts_like_dtls(payload) {
             self.handshake = Some(Box::new(Handshake::Dtls(DtlsTracker::new())));
         }
+        read_fields(&mut self.info, &mut self.fields_done, dir, payload);
         match self.handshake.as_deref_mut() {
             Some(Handshake::Quic(q)) => {
                 if !q.is_finished() {
@@ -56,6 +57,14 @@ impl AppTracker {
         }
         if self.udp_http && self.http_datagram(payload) {
             return;
+        }
+        // On a DNS port, a datagram that is not a plausible DNS message may
+        // be another protocol's there (DNSCrypt's responses on 5353).
+        if self.dns_port && self.info.ident.is_none() && !is_plausible_message(payload) {
+            self.info.ident = crate::proto::ident::identify_name(payload, false);
+            if self.info.ident.is_some() {
+                return;
+            }
         }
         // By content, only whole plausible messages count; a datagram that
         // is not one is another protocol's, not a malformed DNS message.

@@ -19,6 +19,8 @@ pub(super) struct Fields<'a> {
     pub(super) chunked: bool,
     pub(super) content_length: ContentLength,
     pub(super) upgrade: bool,
+    /// An Upgrade field names the WebSocket protocol (RFC 6455 §4.1).
+    pub(super) websocket: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -47,6 +49,9 @@ impl<'a> Fields<'a> {
             first(&mut self.transfer_encoding, value);
         } else if name_is(name, "upgrade") {
             self.upgrade = true;
+            self.websocket |= value
+                .split(|&b| b == b',')
+                .any(|p| trim(p).eq_ignore_ascii_case(b"websocket"));
         }
     }
 }
@@ -96,6 +101,7 @@ impl RawHead<'_> {
             transfer_encoding: f.transfer_encoding.as_deref().map(text),
             head_bytes: lead + self.len,
             anomaly: self.anomaly,
+            websocket: f.websocket,
         }
     }
 
@@ -262,6 +268,9 @@ pub(super) fn request_line(line: &[u8]) -> Result<Start<'_>, &'static str> {
         None => (rest, None),
         Some(i) => {
             let word = trim(rest.get(i + 1..).unwrap_or_default());
+            if other_protocol_version(word) {
+                return Err("another protocol's request line (RTSP, SIP)");
+            }
             let v = if word.starts_with(b"HTTP/") {
                 version(word).ok()
             } else {
@@ -524,4 +533,18 @@ pub(super) fn text(b: &[u8]) -> String {
         Ok(s) => s.to_owned(),
         Err(_) => b.escape_ascii().to_string(),
     }
+}
+
+/// `RTSP/1.0`, `SIP/2.0` and the like: an upper-case protocol name other
+/// than HTTP, a slash, a digit, a dot, a digit. Their request lines share
+/// HTTP's syntax (and some of its methods); they are not HTTP.
+fn other_protocol_version(word: &[u8]) -> bool {
+    let Some(slash) = word.iter().position(|&b| b == b'/') else {
+        return false;
+    };
+    let (name, v) = (&word[..slash], &word[slash + 1..]);
+    name != b"HTTP"
+        && (2..=8).contains(&name.len())
+        && name.iter().all(u8::is_ascii_uppercase)
+        && matches!(v, [a, b'.', c] if a.is_ascii_digit() && c.is_ascii_digit())
 }

@@ -166,6 +166,8 @@ pub struct RequestHead {
     pub head_bytes: usize,
     /// The first tolerated oddity of the head, if any.
     pub anomaly: Option<&'static str>,
+    /// An Upgrade field asks for WebSocket.
+    pub websocket: bool,
 }
 
 /// A response head.

@@ -489,6 +489,14 @@ impl QuicTracker {
 /// A version whose Initials are read here, or a reserved one (a client
 /// forcing version negotiation): a flow showing it is QUIC before any
 /// Initial opened.
+/// A version this flow's naming trusts: one whose keys are known, a
+/// reserved one, or a QUIC family whose Initials are not opened here (IETF
+/// drafts, mvfst, Google's Q0xx/T0xx): its long header alone names QUIC.
 fn known(version: u32) -> bool {
-    is_decryptable_version(version) || is_reserved_version(version)
+    is_decryptable_version(version)
+        || is_reserved_version(version)
+        || version >> 8 == 0x00ff_0000
+        || version >> 4 == 0x0fac_eb00
+        || (matches!(version >> 24, 0x51 | 0x54)
+            && version.to_be_bytes()[1..].iter().all(u8::is_ascii_digit))
 }

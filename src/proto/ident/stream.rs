@@ -1,0 +1,355 @@
+//! Detectors of binary protocols over TCP: a header whose fixed fields
+//! hold the protocol's values and whose length agrees with the bytes (the
+//! message fills them, another header follows it, or a long first piece
+//! of it is there).
+
+use super::asn1;
+
+/// A message of `len` bytes fits the bytes: it fills them, the next
+/// message starts with `next` right after it, or it runs past a first
+/// piece of at least 64 bytes.
+fn framed(b: &[u8], len: usize, next: impl Fn(&[u8]) -> bool) -> bool {
+    len == b.len() || (len < b.len() && next(&b[len..])) || (len > b.len() && b.len() >= 64)
+}
+
+pub(super) fn bittorrent_handshake(b: &[u8]) -> bool {
+    b.starts_with(b"\x13BitTorrent protocol")
+}
+
+/// NetBIOS session message carrying SMB1 (`\xffSMB`) or SMB2/3
+/// (`\xfeSMB`, `\xfdSMB` transform).
+pub(super) fn smb(b: &[u8]) -> bool {
+    matches!(b, [0, _, _, _, 0xfd..=0xff, b'S', b'M', b'B', ..])
+}
+
+/// A NetBIOS name in its first-level encoding: length 32, letters A–P.
+pub(super) fn netbios_name(b: &[u8]) -> bool {
+    b.len() >= 33 && b[0] == 0x20 && b[1..33].iter().all(|c| (b'A'..=b'P').contains(c))
+}
+
+/// A NetBIOS session request (called and calling names) or its positive
+/// or negative response.
+pub(super) fn nbss(b: &[u8]) -> bool {
+    match b {
+        [0x81, 0, _, _, rest @ ..] => netbios_name(rest),
+        [0x82, 0, 0, 0] => true,
+        _ => false,
+    }
+}
+
+/// TPKT (version 3) with an X.224 Connection Request or Confirm whose
+/// length matches and which carries RDP's cookie, routing token or
+/// negotiation (not the TSAP parameters of ISO-TSAP services such as
+/// S7comm and MMS, which share the framing).
+pub(super) fn rdp(b: &[u8]) -> bool {
+    let [3, 0, l0, l1, li, code, ..] = b else {
+        return false;
+    };
+    let tpkt = usize::from(u16::from_be_bytes([*l0, *l1]));
+    let after = b.get(11..).unwrap_or_default();
+    matches!(code, 0xe0 | 0xd0)
+        && tpkt >= 11
+        && usize::from(*li) + 5 == tpkt
+        && !matches!(after.first(), Some(0xc0..=0xc2))
+}
+
+/// `RFB 003.00x\n`.
+pub(super) fn vnc(b: &[u8]) -> bool {
+    b.len() >= 12 && b.starts_with(b"RFB 0") && b[11] == b'\n' && b[7] == b'.'
+}
+
+/// A server greeting: 3-byte length, sequence 0, protocol 10, a
+/// NUL-terminated printable version string.
+pub(super) fn mysql_greeting(b: &[u8]) -> bool {
+    let [l0, l1, l2, 0, 10, rest @ ..] = b else {
+        return false;
+    };
+    let len = usize::from(*l0) | usize::from(*l1) << 8 | usize::from(*l2) << 16;
+    let Some(nul) = rest.iter().position(|&c| c == 0) else {
+        return false;
+    };
+    (30..=1024).contains(&len) && nul > 0 && rest[..nul].iter().all(|c| c.is_ascii_graphic())
+}
+
+/// A StartupMessage (protocol 3.0), SSLRequest or GSSENCRequest.
+pub(super) fn postgresql_startup(b: &[u8]) -> bool {
+    let [a, c, d, e, p0, p1, p2, p3, ..] = b else {
+        return false;
+    };
+    let len = u32::from_be_bytes([*a, *c, *d, *e]) as usize;
+    match u32::from_be_bytes([*p0, *p1, *p2, *p3]) {
+        // The whole message is there, or a long first piece of it.
+        0x0003_0000 => (9..=10_000).contains(&len) && (len <= b.len() || b.len() >= 64),
+        0x04d2_162f | 0x04d2_1630 => len == 8,
+        _ => false,
+    }
+}
+
+/// A TDS packet header (MS-TDS §2.2.3.1) whose length agrees with the
+/// bytes: a client's PRELOGIN or LOGIN7, or, for a capture that starts
+/// later, the first packet of an SQL batch, RPC, attention, bulk load,
+/// transaction or tabular-result message.
+pub(super) fn tds(b: &[u8]) -> bool {
+    // Type, status, length, SPID, packet id, window (always 0).
+    let [ty, status, l0, l1, _, _, id, 0, ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    // Status: end of message, ignore, reset connection (and its
+    // skip-transaction variant) only.
+    let status_ok = status & !0x1b == 0;
+    let type_ok = match ty {
+        0x12 | 0x10 => true,
+        // Later messages: the first packet of one (packet id 1), so the
+        // id adds to the evidence.
+        0x01 | 0x03 | 0x04 | 0x06 | 0x07 | 0x0e => *id == 1,
+        _ => false,
+    };
+    type_ok && status_ok && (9..=32768).contains(&len) && framed(b, len, |n| n.first() == Some(ty))
+}
+
+/// A CONNECT packet: type 1, a remaining length, the protocol name
+/// `MQTT` (3.1.1, 5) or `MQIsdp` (3.1) and a known level.
+pub(super) fn mqtt_connect(b: &[u8]) -> bool {
+    mqtt_connect_body(b).is_some()
+}
+
+/// The variable header and payload of an MQTT CONNECT packet (after the
+/// protocol name), and the protocol level.
+pub(super) fn mqtt_connect_body(b: &[u8]) -> Option<(&[u8], u8)> {
+    let [0x10, rest @ ..] = b else {
+        return None;
+    };
+    // The remaining length: 1 to 4 bytes, 7 bits each.
+    let n = rest.iter().take(4).position(|&c| c & 0x80 == 0)?;
+    match &rest[n + 1..] {
+        [0, 4, b'M', b'Q', b'T', b'T', level @ 3..=5, body @ ..] => Some((body, *level)),
+        [0, 6, b'M', b'Q', b'I', b's', b'd', b'p', 3, body @ ..] => Some((body, 3)),
+        _ => None,
+    }
+}
+
+/// The protocol header `AMQP` with a known version, or (a capture that
+/// starts later) a frame: type method, header, body or heartbeat, a
+/// channel, a size, and the frame-end octet 0xCE where the size puts it.
+pub(super) fn amqp(b: &[u8]) -> bool {
+    if b.starts_with(b"AMQP") {
+        return matches!(
+            b.get(4..8),
+            Some([0, 0, 9, 1] | [1, 1, 0, 9] | [0, 1, 0, 0])
+        );
+    }
+    let [1 | 2 | 3 | 8, _, _, s0, s1, s2, s3, ..] = b else {
+        return false;
+    };
+    let size = u32::from_be_bytes([*s0, *s1, *s2, *s3]) as usize;
+    size <= 1 << 20 && b.get(7 + size) == Some(&0xce) && b.len() >= 8 + size
+}
+
+/// The 16-byte all-ones marker, a length and a message type 1–5.
+pub(super) fn bgp(b: &[u8]) -> bool {
+    b.len() >= 19 && b[..16].iter().all(|&c| c == 0xff) && matches!(b[18], 1..=5) && {
+        let len = u16::from_be_bytes([b[16], b[17]]);
+        (19..=4096).contains(&len)
+    }
+}
+
+/// The link layer: start bytes 0x05 0x64, a length, a control byte.
+pub(super) fn dnp3(b: &[u8]) -> bool {
+    // The length counts from the control byte, CRCs excluded (2 per 16
+    // data bytes, 2 for the header): the frame must hold exactly that.
+    let [0x05, 0x64, len, ..] = b else {
+        return false;
+    };
+    let data = usize::from(*len).saturating_sub(5);
+    let frame = 10 + data + 2 * data.div_ceil(16);
+    *len >= 5 && (frame == b.len() || b.get(frame..frame + 2) == Some(&[0x05, 0x64]))
+}
+
+/// An APCI: start byte 0x68, a length (4–253) the bytes hold, and a
+/// U-format (STARTDT/TESTFR) or I/S control field.
+pub(super) fn iec104(b: &[u8]) -> bool {
+    let [0x68, len, c0, c1, c2, c3, ..] = b else {
+        return false;
+    };
+    let end = usize::from(*len) + 2;
+    // The APDU ends the bytes or another one follows.
+    let framed = end == b.len() || b.get(end) == Some(&0x68);
+    let control = match c0 & 0x03 {
+        // U format: one function bit, the rest of the control field zero.
+        0x03 => {
+            matches!(c0, 0x07 | 0x0b | 0x13 | 0x23 | 0x43 | 0x83)
+                && [*c1, *c2, *c3] == [0, 0, 0]
+                && *len == 4
+        }
+        // S format: only a receive sequence number.
+        0x01 => *c0 == 0x01 && *c1 == 0 && *len == 4,
+        // I format: an ASDU follows.
+        _ => *len >= 10,
+    };
+    (4..=253).contains(len) && framed && control
+}
+
+/// A Modbus/TCP ADU: protocol id 0, a length (2–254) that the bytes hold
+/// exactly (or another ADU follows), and a public function code.
+pub(super) fn modbus(b: &[u8]) -> bool {
+    let [_, _, 0, 0, l0, l1, _unit, fc, ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    let function = matches!(fc, 1..=8 | 11 | 12 | 15..=17 | 20..=24 | 43)
+        || (matches!(fc, 0x81..=0x98 | 0xab) && len == 3);
+    (2..=254).contains(&len)
+        && function
+        && (len + 6 == b.len() || matches!(b.get(len + 8..len + 10), Some([0, 0])))
+}
+
+/// A MongoDB wire-protocol message: its length, and a request (OP_MSG,
+/// OP_QUERY, OP_COMPRESSED) or reply with the fields that opcode defines.
+pub(super) fn mongodb(b: &[u8]) -> bool {
+    let Some(h) = b.get(..21) else {
+        return false;
+    };
+    let le = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    let (len, response_to, op) = (le(0) as usize, le(8), le(12));
+    let body = match op {
+        // OP_MSG: flag bits (checksum, more to come, exhaust) and a
+        // section kind 0 or 1.
+        2013 => h[16] & 0xfc == 0 && h[17] == 0 && h[18] & 0xfe == 0 && h[19] == 0 && h[20] <= 1,
+        // OP_QUERY: flags, then a `db.collection` name.
+        2004 => {
+            response_to == 0 && h[18] == 0 && h[19] == 0 && {
+                let name = &b[20..];
+                let end = name.iter().take(256).position(|&c| c == 0);
+                end.is_some_and(|e| {
+                    e > 2 && name[..e].contains(&b'.') && name[..e].iter().all(u8::is_ascii_graphic)
+                })
+            }
+        }
+        // OP_COMPRESSED: the original opcode and a known compressor.
+        2012 => matches!(le(16), 2004 | 2013 | 1) && b.get(24).is_some_and(|c| *c <= 3),
+        // OP_REPLY: an answer to a request, response flags in their 4 bits.
+        1 => response_to != 0 && len >= 36 && h[16] & 0xf0 == 0 && h[17..20] == [0; 3],
+        _ => false,
+    };
+    body && len <= 48_000_000 && framed(b, len, |_| true)
+}
+
+/// A Diameter header: version 1, a length that is a multiple of 4, the
+/// flag bits Diameter defines and a registered command code.
+pub(super) fn diameter(b: &[u8]) -> bool {
+    let [1, l0, l1, l2, flags, c0, c1, c2, ..] = b else {
+        return false;
+    };
+    let len = usize::from(*l0) << 16 | usize::from(*l1) << 8 | usize::from(*l2);
+    let code = u32::from(*c0) << 16 | u32::from(*c1) << 8 | u32::from(*c2);
+    b.len() >= 20
+        && len >= 20
+        && len % 4 == 0
+        && flags & 0x0f == 0
+        && matches!(
+            code,
+            257 | 258 | 271 | 272 | 274 | 275 | 280 | 282 | 300..=329
+        )
+        && framed(b, len, |n| n.first() == Some(&1))
+}
+
+/// A PPTP control message (RFC 2637): its length, message type 1
+/// (control) and the magic cookie.
+pub(super) fn pptp(b: &[u8]) -> bool {
+    let [l0, l1, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    len >= 12
+        && framed(b, len, |n| {
+            n.get(2..8) == Some(&[0, 1, 0x1a, 0x2b, 0x3c, 0x4d])
+        })
+}
+
+/// Zabbix's `ZBXD` header with a known flags byte.
+pub(super) fn zabbix(b: &[u8]) -> bool {
+    b.starts_with(b"ZBXD") && matches!(b.get(4), Some(1 | 3 | 5))
+}
+
+/// An OpenVPN packet over TCP: a 2-byte length, then a session reset.
+pub(super) fn openvpn_tcp(b: &[u8]) -> bool {
+    let [l0, l1, p @ ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    (len == p.len() || (len < p.len() && p.len() >= len + 2))
+        && super::datagram::openvpn_reset(&p[..len.min(p.len())])
+}
+
+/// Kerberos over TCP: a 4-byte length (top bit reserved), then a message.
+pub(super) fn kerberos_tcp(b: &[u8]) -> bool {
+    let [0, l1, l2, l3, m @ ..] = b else {
+        return false;
+    };
+    let len = u32::from_be_bytes([0, *l1, *l2, *l3]) as usize;
+    (len == m.len() || (len > m.len() && m.len() >= 64)) && asn1::kerberos(m).is_some()
+}
+
+/// An LDAP message (over TCP, or CLDAP over UDP).
+pub(super) fn ldap(b: &[u8]) -> bool {
+    asn1::ldap(b)
+}
+
+/// TLS records without a hello (a capture that starts mid-connection):
+/// record headers (type 20–23, version 3.0–3.3, a length within the
+/// record bound) that the bytes hold, chained to the end of the bytes: two
+/// or more, or one filling them exactly (an alert, a last application
+/// record), or one running past at least 64 bytes.
+pub(super) fn tls_records(b: &[u8]) -> bool {
+    let mut at = 0;
+    let mut records = 0;
+    while let Some(&[ty, 3, minor, l0, l1]) = b.get(at..at + 5) {
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        if !(20..=23).contains(&ty) || minor > 3 || len == 0 || len > 16384 + 2048 {
+            return false;
+        }
+        at += 5 + len;
+        records += 1;
+        if at > b.len() {
+            // The last record may run past the bytes offered.
+            return b.len() >= 64;
+        }
+    }
+    at == b.len() && records >= 1
+}
+
+/// WebSocket frames (RFC 6455 §5.2) of a capture that starts after the
+/// upgrade: final frames whose lengths chain exactly to the end of the
+/// bytes, two or more, or one unmasked text frame of printable UTF-8.
+pub(super) fn websocket_frames(b: &[u8]) -> bool {
+    let (mut at, mut frames) = (0, 0);
+    let mut text = false;
+    while at < b.len() {
+        let Some(&[b0, b1]) = b.get(at..at + 2) else {
+            return false;
+        };
+        // FIN, no extension bits, text, binary, close, ping or pong.
+        if !matches!(b0, 0x81 | 0x82 | 0x88 | 0x89 | 0x8a) {
+            return false;
+        }
+        let (len, ext) = match b1 & 0x7f {
+            126 => match b.get(at + 2..at + 4) {
+                Some(&[x, y]) => (usize::from(u16::from_be_bytes([x, y])), 2),
+                _ => return false,
+            },
+            127 => return false,
+            n => (usize::from(n), 0),
+        };
+        let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
+        let start = at + 2 + ext + mask;
+        if frames == 0 && b0 == 0x81 && mask == 0 {
+            text = b.get(start..start + len).is_some_and(|p| {
+                len >= 2 && std::str::from_utf8(p).is_ok_and(|t| !t.chars().any(char::is_control))
+            });
+        }
+        at = start + len;
+        frames += 1;
+    }
+    at == b.len() && (frames >= 2 || text)
+}
