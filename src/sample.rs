@@ -328,6 +328,7 @@ pub fn sample_frames() -> io::Result<Vec<(i64, Vec<u8>)>> {
         9_000,
         gre_wrap([203, 0, 113, 1], [203, 0, 113, 2], &inner),
     );
+
     Ok(frames)
 }
 
@@ -430,6 +431,72 @@ pub fn path_arg_or_sample() -> io::Result<std::path::PathBuf> {
 /// The sample as pcap bytes (Ethernet, µs).
 pub fn sample_pcap() -> io::Result<Vec<u8>> {
     pcap_of(sample_frames()?)
+}
+
+/// The demo's capture: the sample, then protocols named by their content
+/// with the fields they offer (an SSH session's banners, an SMTP greeting,
+/// a SIP call set-up over UDP). The sample itself stays as the tests know
+/// it.
+pub fn demo_frames() -> io::Result<Vec<(i64, Vec<u8>)>> {
+    let mut frames = sample_frames()?;
+    let mut t = frames.last().map_or(SAMPLE_START_NS, |f| f.0);
+    let mut push = |frames: &mut Vec<(i64, Vec<u8>)>, gap_us: i64, f: Vec<u8>| {
+        t += gap_us * 1000;
+        frames.push((t, f));
+    };
+    let client = [192, 168, 1, 10];
+    let mail = [198, 51, 100, 25];
+    let sessions: [(u16, u16, &[u8], &[u8]); 2] = [
+        (
+            50002,
+            22,
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3\r\n",
+        ),
+        (
+            50003,
+            25,
+            b"EHLO client.example.com\r\n",
+            b"220 mail.example.com ESMTP Postfix\r\n",
+        ),
+    ];
+    for (cport, sport, up, down) in sessions {
+        let mut c = Tcp {
+            client,
+            server: mail,
+            cport,
+            sport,
+            cseq: 100,
+            sseq: 700,
+        };
+        push(&mut frames, 2_000, c.segment(Dir::Up, "S", &[])?);
+        push(&mut frames, 15_000, c.segment(Dir::Down, "SA", &[])?);
+        push(&mut frames, 100, c.segment(Dir::Up, "A", &[])?);
+        push(&mut frames, 1_000, c.segment(Dir::Down, "PA", down)?);
+        push(&mut frames, 500, c.segment(Dir::Up, "PA", up)?);
+        push(&mut frames, 30_000, c.segment(Dir::Up, "FA", &[])?);
+        push(&mut frames, 15_000, c.segment(Dir::Down, "FA", &[])?);
+        push(&mut frames, 100, c.segment(Dir::Up, "A", &[])?);
+    }
+    let invite = b"INVITE sip:bob@example.org SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK776asdhds\r\n\
+From: \"Alice\" <sip:alice@example.com>;tag=1928301774\r\n\
+To: <sip:bob@example.org>\r\nCall-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\n\
+User-Agent: wa1kpcap-sample/1.0\r\nContent-Length: 0\r\n\r\n";
+    let ringing = b"SIP/2.0 180 Ringing\r\n\
+Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK776asdhds\r\n\
+From: \"Alice\" <sip:alice@example.com>;tag=1928301774\r\n\
+To: <sip:bob@example.org>;tag=a6c85cf\r\nCall-ID: a84b4c76e66710\r\n\
+CSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let sip = [198, 51, 100, 60];
+    push(&mut frames, 3_000, udp4(client, sip, 5060, 5060, invite)?);
+    push(&mut frames, 25_000, udp4(sip, client, 5060, 5060, ringing)?);
+    Ok(frames)
+}
+
+/// [`demo_frames`] as a pcap.
+pub fn demo_pcap() -> io::Result<Vec<u8>> {
+    pcap_of(demo_frames()?)
 }
 
 /// Frames (timestamp, bytes) as an Ethernet µs pcap.

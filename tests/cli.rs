@@ -79,7 +79,21 @@ fn demo_runs_the_main_job_on_the_built_in_sample() {
         .lines()
         .find(|l| l.contains(":50000 -> 93.184.216.34:443"))
         .expect(&text);
-    assert!(tls.contains(" 20 ") && tls.ends_with("fin"), "{tls}");
+    assert!(tls.contains(" 20 ") && tls.contains(" fin "), "{tls}");
+    // what each flow was, and its name
+    assert!(tls.ends_with("tls    example.com"), "{tls}");
+    let ssh = text.lines().find(|l| l.contains(":50002 ")).expect(&text);
+    assert!(
+        ssh.ends_with("ssh    SSH-2.0-OpenSSH_8.9p1 Ubuntu-3"),
+        "{ssh}"
+    );
+    let smtp = text.lines().find(|l| l.contains(":50003 ")).expect(&text);
+    assert!(
+        smtp.ends_with("smtp   220 mail.example.com ESMTP Postfix"),
+        "{smtp}"
+    );
+    let sip = text.lines().find(|l| l.contains(":5060 ")).expect(&text);
+    assert!(sip.ends_with("sip    sip:alice@example.com"), "{sip}");
 }
 
 /// (flow_id, packet_count, pkt_mean bits) of every flow of a dataset, sorted;

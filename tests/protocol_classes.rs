@@ -2,7 +2,8 @@
 //! here as captures and read through the library: TLS after plaintext
 //! preambles (STARTTLS dialects, PostgreSQL's SSLRequest, RDP's X.224,
 //! HTTP CONNECT, SOCKS, PROXY), DNS off its ports, HTTP heads over UDP
-//! (SSDP), and the guards that keep look-alikes out.
+//! (SSDP), protocols named by content with their fields and proxies, and
+//! the guards that keep look-alikes out.
 
 use std::net::Ipv4Addr;
 
@@ -63,6 +64,20 @@ impl Conversation {
 
     fn down(mut self, payload: &[u8]) -> Self {
         self.segment(1, false, payload);
+        self
+    }
+
+    /// A bare ACK of side 0 carrying two zero bytes at its next sequence
+    /// number (link padding a faulty sender counted as payload).
+    fn padding(mut self) -> Self {
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(CLIENT, SERVER, 64)
+            .tcp(self.cport, self.sport, self.seq[0], 64240)
+            .ack(self.seq[1])
+            .write(&mut out, &[0, 0])
+            .unwrap();
+        self.frames.push(out);
         self
     }
 
@@ -465,4 +480,140 @@ fn protocols_named_by_their_first_bytes_on_any_port() {
     assert_eq!(name(7777), None);
     assert_eq!(name(5353), Some("mdns"));
     assert_eq!(name(5355), Some("llmnr"));
+}
+
+/// A minimal Kerberos AS-REQ for `user@EXAMPLE.ORG` (RFC 4120 §5.4.1),
+/// its DER lengths worked out by hand.
+fn as_req() -> Vec<u8> {
+    [
+        &[0x6a, 0x3b, 0x30, 0x39][..],
+        &[0xa1, 3, 2, 1, 5, 0xa2, 3, 2, 1, 10],
+        &[0xa4, 0x2d, 0x30, 0x2b],
+        &[0xa0, 7, 3, 5, 0, 0x40, 0x81, 0, 0x10],
+        &[
+            0xa1, 0x11, 0x30, 0x0f, 0xa0, 3, 2, 1, 1, 0xa1, 8, 0x30, 6, 0x1b, 4,
+        ],
+        b"user",
+        &[0xa2, 0x0d, 0x1b, 0x0b],
+        b"EXAMPLE.ORG",
+    ]
+    .concat()
+}
+
+#[test]
+fn protocol_fields_and_proxies_reach_their_flows() {
+    let ssh = Conversation::new(45001, 2200)
+        .up(b"SSH-2.0-OpenSSH_9.6\r\n")
+        .down(b"SSH-2.0-dropbear_2022.83\r\n");
+    let smtp = Conversation::new(45002, 2525)
+        .down(b"220 mx.example ESMTP Postfix\r\n")
+        .up(b"EHLO client.example\r\n");
+    let mqtt =
+        Conversation::new(45003, 11883).up(b"\x10\x14\x00\x04MQTT\x04\x02\x00\x3c\x00\x08sensor-1");
+    let proxy = Conversation::new(45004, 3128)
+        .up(b"GET http://example.org/ HTTP/1.1\r\nHost: example.org\r\n\r\n")
+        .down(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let mut frames = [ssh.frames, smtp.frames, mqtt.frames, proxy.frames].concat();
+    let invite = b"INVITE sip:bob@b.example SIP/2.0\r\nFrom: <sip:alice@a.example>;tag=9\r\n\
+To: sip:bob@b.example\r\nUser-Agent: Linphone/5.0\r\nContent-Length: 0\r\n\r\n";
+    frames.push(udp4(CLIENT, SERVER, 45005, 15060, invite).unwrap());
+    frames.push(udp4(CLIENT, SERVER, 45006, 8888, &as_req()).unwrap());
+    let flows = analyze(&frames);
+    let fields = |port: u16| {
+        let f = flow_on(&flows, port).app.as_ref().expect("identified");
+        (
+            f.protocol(),
+            f.fields.as_deref().cloned().unwrap_or_default(),
+        )
+    };
+    let (p, f) = fields(2200);
+    assert_eq!(p, Some("ssh"));
+    assert_eq!(f.ssh_client.as_deref(), Some("SSH-2.0-OpenSSH_9.6"));
+    assert_eq!(f.ssh_server.as_deref(), Some("SSH-2.0-dropbear_2022.83"));
+    let (p, f) = fields(2525);
+    assert_eq!(p, Some("smtp"));
+    assert_eq!(f.banner.as_deref(), Some("220 mx.example ESMTP Postfix"));
+    let (p, f) = fields(11883);
+    assert_eq!(p, Some("mqtt"));
+    assert_eq!(f.mqtt_client_id.as_deref(), Some("sensor-1"));
+    let (p, f) = fields(15060);
+    assert_eq!(p, Some("sip"));
+    assert_eq!(f.sip_from.as_deref(), Some("sip:alice@a.example"));
+    assert_eq!(f.sip_to.as_deref(), Some("sip:bob@b.example"));
+    assert_eq!(f.sip_user_agent.as_deref(), Some("Linphone/5.0"));
+    let (p, f) = fields(8888);
+    assert_eq!(p, Some("kerberos"));
+    assert_eq!(f.krb_realm.as_deref(), Some("EXAMPLE.ORG"));
+    assert_eq!(f.krb_principal.as_deref(), Some("user"));
+    let web = flow_on(&flows, 3128).app.as_ref().unwrap();
+    assert_eq!(web.protocol(), Some("http"));
+    assert_eq!(web.proxy.map(|p| p.name()), Some("http"));
+}
+
+#[test]
+fn names_that_need_more_than_one_opening() {
+    // RTP: two headers of one SSRC, consecutive sequence numbers; a single
+    // RTP-like datagram names nothing.
+    let rtp = |seq: u16| {
+        let mut d = vec![
+            0x80,
+            0,
+            (seq >> 8) as u8,
+            seq as u8,
+            0,
+            0,
+            0,
+            160,
+            1,
+            2,
+            3,
+            4,
+        ];
+        d.extend([0xd5; 160]);
+        d
+    };
+    let mut frames = vec![
+        udp4(CLIENT, SERVER, 46001, 16384, &rtp(7)).unwrap(),
+        udp4(CLIENT, SERVER, 46001, 16384, &rtp(8)).unwrap(),
+        udp4(CLIENT, SERVER, 46002, 16386, &rtp(7)).unwrap(),
+    ];
+    // DNSCrypt on the mDNS port: an encrypted query, the resolver's answer.
+    let mut query = vec![0x33; 80];
+    query[..8].copy_from_slice(b"qcXwqkQ3");
+    let mut answer = b"r6fnvWj8".to_vec();
+    answer.resize(120, 0x5a);
+    frames.push(udp4(CLIENT, SERVER, 46003, 5353, &query).unwrap());
+    frames.push(udp4(SERVER, CLIENT, 5353, 46003, &answer).unwrap());
+    // mvfst's draft-22 build, whose keys are not known here: its Initial's
+    // long header alone names QUIC.
+    let mut initial = vec![
+        0xc3, 0xfa, 0xce, 0xb0, 0x01, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x44, 0xbe,
+    ];
+    initial.resize(1232, 0x6b);
+    frames.push(udp4(CLIENT, SERVER, 46004, 443, &initial).unwrap());
+    // A hello behind a zero-padding ACK; a hello on the IMAPS port.
+    frames.extend(
+        Conversation::new(46005, 443)
+            .padding()
+            .hellos("padded.example")
+            .frames,
+    );
+    frames.extend(Conversation::new(46006, 993).hellos("mail.example").frames);
+    let flows = analyze(&frames);
+    let name = |port: u16| {
+        flow_on(&flows, port)
+            .app
+            .as_ref()
+            .and_then(|a| a.protocol())
+    };
+    assert_eq!(name(16384), Some("rtp"));
+    assert_eq!(name(16386), None);
+    assert_eq!(name(46003), Some("dnscrypt"));
+    assert_eq!(name(46004), Some("quic"));
+    assert_eq!(
+        sni(flow_on(&flows, 46005)).as_deref(),
+        Some("padded.example")
+    );
+    assert_eq!(name(46006), Some("imap"));
+    assert_eq!(sni(flow_on(&flows, 46006)).as_deref(), Some("mail.example"));
 }

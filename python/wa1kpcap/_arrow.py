@@ -57,10 +57,18 @@ def list_parts(col) -> tuple[np.ndarray, np.ndarray]:
 def parsed_app(t):
     """``app_protocol`` where the flow's bytes showed it (``app_confidence``
     ``dpi``), null where only a well-known port names it: the protocol
-    records (``flow.tls``, filters, ``ext_protocol``) need the former."""
+    records (``flow.tls``, filters, ``ext_protocol``) need the former. A
+    flow whose TLS hello was read inside another protocol (STARTTLS in
+    ``smtp``, ``imap`` on 993, ``rdp``) is ``tls`` here, as the reference
+    records its TLS layer."""
     import pyarrow.compute as pc
 
     app = t.column("app_protocol")
     if "app_confidence" not in t.column_names:
         return app
-    return pc.if_else(pc.equal(t.column("app_confidence"), "dpi"), app, None)
+    app = pc.if_else(pc.equal(t.column("app_confidence"), "dpi"), app, None)
+    if "tls_cipher_suites" not in t.column_names:
+        return app
+    hello = pc.or_(pc.is_valid(t.column("tls_cipher_suites")), pc.is_valid(t.column("tls_version")))
+    own = pc.is_in(app, value_set=pa.array(["quic", "dtls"]))
+    return pc.if_else(pc.and_(hello, pc.invert(pc.fill_null(own, False))), "tls", app)

@@ -447,27 +447,58 @@ fn write_sample(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What names a flow for a reader: the server name (SNI), HTTP host, DNS
+/// query, or the first field its protocol offered.
+fn flow_name(a: &wa1kpcap::flow::AppInfo) -> Option<&str> {
+    let tls = a.tls_client().and_then(|c| c.sni.as_deref());
+    let http = a
+        .http
+        .as_deref()
+        .and_then(|h| h.request.as_ref()?.host.as_deref());
+    let dns = a
+        .dns
+        .as_deref()
+        .and_then(|d| d.queries.first().map(String::as_str));
+    let fields = a.fields.as_deref().and_then(|f| {
+        [
+            &f.ssh_server,
+            &f.ssh_client,
+            &f.banner,
+            &f.sip_from,
+            &f.krb_principal,
+            &f.mqtt_client_id,
+        ]
+        .into_iter()
+        .find_map(|v| v.as_deref())
+    });
+    tls.or(http).or(dns).or(fields)
+}
+
 fn demo(dir: &std::path::Path) -> anyhow::Result<i32> {
     std::fs::create_dir_all(dir)?;
     let sample = dir.join("sample.pcap");
-    write_sample(&sample)?;
+    std::fs::write(&sample, wa1kpcap::sample::demo_pcap()?)?;
+    eprintln!("wrote {}", sample.display());
     let code = inspect::run(std::slice::from_ref(&sample), false)?;
     let analysis = wa1kpcap::Analyzer::new().analyze(&sample)?;
     println!();
     println!(
-        "{:<48} {:>5} {:>7} {:>9} {:>9} {:>10} {:>14}",
-        "flow", "pkts", "bytes", "pkt_mean", "pkt_skew", "iat_mean", "end"
+        "{:<48} {:>5} {:>7} {:>9} {:>9} {:>10} {:>14}  {:<6} name",
+        "flow", "pkts", "bytes", "pkt_mean", "pkt_skew", "iat_mean", "end", "app"
     );
     for f in &analysis.flows {
+        let app = f.app.as_deref();
         println!(
-            "{:<48} {:>5} {:>7} {:>9.1} {:>9.3} {:>10.6} {:>14}",
+            "{:<48} {:>5} {:>7} {:>9.1} {:>9.3} {:>10.6} {:>14}  {:<6} {}",
             f.key.display(),
             f.packet_count(),
             f.byte_count(),
             f.stats.pkt.all.mean,
             f.stats.pkt.all.skew,
             f.stats.iat.all.mean,
-            f.end_reason.name()
+            f.end_reason.name(),
+            app.and_then(|a| a.protocol()).unwrap_or("-"),
+            app.and_then(flow_name).unwrap_or("")
         );
     }
     let dataset = dir.join("dataset");
