@@ -75,6 +75,19 @@ const NAMES: &[(&str, &str)] = &[
     ("AMQP", "amqp"),
     ("BGP", "bgp"),
     ("Zabbix", "zabbix"),
+    ("Jabber", "xmpp"),
+    ("Kafka", "kafka"),
+    ("AJP", "ajp"),
+    ("Cassandra", "cassandra"),
+    ("EthernetIP", "enip"),
+    ("OPC-UA", "opcua"),
+    ("NFS", "nfs"),
+    ("HSRP", "hsrp"),
+    ("BFD", "bfd"),
+    ("Syncthing", "syncthing"),
+    ("Git", "git"),
+    ("Nats", "nats"),
+    ("STOMP", "stomp"),
 ];
 
 /// nDPI's proxy names and the `app_proxy` values that agree.
@@ -151,6 +164,18 @@ fn tshark_names(ours: &str) -> &'static [&'static str] {
         "snmp" => &["snmp"],
         "syslog" => &["syslog"],
         "zabbix" => &["zabbix"],
+        "xmpp" => &["xmpp"],
+        "kafka" => &["kafka"],
+        "ajp" => &["ajp13"],
+        "cassandra" => &["cql"],
+        "enip" => &["enip"],
+        "opcua" => &["opcua"],
+        "nfs" => &["nfs", "mount", "nlm", "stat"],
+        "rpc" => &["rpc", "portmap"],
+        "hsrp" => &["hsrp"],
+        "bfd" => &["bfd"],
+        "git" => &["git"],
+        "stomp" => &["stomp"],
         _ => &[],
     }
 }
@@ -187,13 +212,19 @@ fn app_protocol_agrees_with_ndpi() {
     let tshark = tshark_protocols(&corpus);
     assert!(!tshark.is_empty(), "MANIFEST.tsv holds the nDPI captures");
     let results = common::ndpi_lines(&corpus, |l| {
-        l.contains("[Confidence: DPI") && (l.contains("\tTCP ") || l.contains("\tUDP "))
+        (l.contains("[Confidence: DPI") || l.contains("[Confidence: Unknown]"))
+            && (l.contains("\tTCP ") || l.contains("\tUDP "))
     });
+    // Flows nDPI leaves unknown that we name by content (each checked).
+    let mut beyond = Vec::new();
     // protocol -> (compared, agreed)
     let mut per: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut disagreements: BTreeMap<String, usize> = BTreeMap::new();
     let (mut all, mut all_matched, mut carried) = (0usize, 0usize, 0usize);
     let (mut confirmed, mut disputed) = (0usize, 0usize);
+    // nDPI's names of the flows we leave unnamed (protocols without a
+    // detector here).
+    let mut unnamed: BTreeMap<String, usize> = BTreeMap::new();
     // Each miss and conflict with its capture, for whoever chases them.
     let mut examples = Vec::new();
     for (name, lines) in &results {
@@ -222,9 +253,18 @@ fn app_protocol_agrees_with_ndpi() {
             else {
                 continue;
             };
-            all += 1;
             let info = flow.app.as_deref();
             let ours = info.and_then(|a| a.protocol());
+            if line.contains("[Confidence: Unknown]") {
+                if let Some(o) = ours {
+                    beyond.push(format!(
+                        "{o}: {name}: {}",
+                        &line.trim()[..line.trim().len().min(120)]
+                    ));
+                }
+                continue;
+            }
+            all += 1;
             let proxy = info.and_then(|a| a.proxy).map(|p| p.name());
             let named = |n: &str| NAMES.iter().find(|(k, _)| *k == n).map(|&(_, v)| v);
             let wants: Vec<&str> = [Some(master), app]
@@ -233,7 +273,13 @@ fn app_protocol_agrees_with_ndpi() {
                 .filter_map(named)
                 .collect();
             let proxy_want = PROXIES.iter().find(|(k, _)| *k == master);
-            let agrees = |w: &str| ours == Some(w) || (w == "http" && ours == Some("websocket"));
+            // WebSocket is HTTP upgraded; nDPI's NFS label covers the ONC
+            // RPC portmapper calls that go with it.
+            let agrees = |w: &str| {
+                ours == Some(w)
+                    || (w == "http" && ours == Some("websocket"))
+                    || (w == "nfs" && ours == Some("rpc"))
+            };
             if let Some((pname, accepted)) = proxy_want {
                 let e = per.entry(pname).or_default();
                 e.0 += 1;
@@ -260,6 +306,8 @@ fn app_protocol_agrees_with_ndpi() {
                 }
             } else if CARRIED.iter().any(|&(k, v)| k == master && ours == Some(v)) {
                 carried += 1;
+            } else if ours.is_none() {
+                *unnamed.entry(master.to_string()).or_default() += 1;
             } else if let Some(o) = ours {
                 // nDPI names a protocol we do not name: we named another.
                 let tshark_saw = tshark_names(o)
@@ -291,6 +339,13 @@ fn app_protocol_agrees_with_ndpi() {
         println!("  {n} {d}");
     }
     println!("  named otherwise than nDPI: {disputed} where TShark saw ours, {confirmed} where it did not");
+    println!("  flows nDPI leaves unknown that we name: {}", beyond.len());
+    for b in &beyond {
+        println!("    {b}");
+    }
+    let mut rest: Vec<_> = unnamed.iter().collect();
+    rest.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
+    println!("  unnamed by us, by nDPI's name: {rest:?}");
     for e in &examples {
         println!("    {e}");
     }
@@ -302,10 +357,15 @@ fn app_protocol_agrees_with_ndpi() {
     );
     assert!(disputed <= DISPUTED_CEILING, "{disputed} disputed");
     assert_eq!(confirmed, 0, "flows named against both nDPI and TShark");
+    assert!(beyond.len() <= BEYOND_CEILING, "{beyond:?}");
 }
 
-/// Measured 2026-12-04: see the closing figures in schemas/protocols.md.
-const AGREEMENT_FLOOR: f64 = 0.97;
+/// Flows nDPI leaves unknown that we name, each checked by hand: RTCP
+/// beside a SIP call, the reverse side of a syslog TCP connection.
+const BEYOND_CEILING: usize = 2;
+
+/// Measured 2026-12-04: 1 762/1 783 (98.8 %), schemas/protocols.md.
+const AGREEMENT_FLOOR: f64 = 0.98;
 /// Flows nDPI names otherwise where TShark saw our protocol in the
 /// capture (crafted fuzz seeds, nDPI's own heuristics).
 const DISPUTED_CEILING: usize = 4;

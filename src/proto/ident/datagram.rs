@@ -334,3 +334,40 @@ pub(super) fn memcached_udp(b: &[u8]) -> bool {
 pub(super) fn kerberos(b: &[u8]) -> bool {
     asn1::kerberos(b).is_some()
 }
+
+/// HSRP: a version 0/1 hello, coup or resign (20 bytes: a state HSRP
+/// defines, hello and hold times, reserved 0, the authentication text), or
+/// a version 2 group-state TLV.
+pub(super) fn hsrp(b: &[u8]) -> bool {
+    match b {
+        [0, op @ 0..=2, state, hello, hold, _, _, 0, auth @ ..] if b.len() == 20 => {
+            let _ = op;
+            matches!(state, 0 | 1 | 2 | 4 | 8 | 16)
+                && hello < hold
+                && auth[..8].iter().all(|c| c.is_ascii_graphic() || *c == 0)
+        }
+        [1, 40, 2, 0..=2, 0..=6, ..] => b.len() >= 42,
+        _ => false,
+    }
+}
+
+/// A BFD control packet: version 1, a diagnostic code, a detection
+/// multiplier, the datagram's length (24, or with authentication), a
+/// discriminator of its own.
+pub(super) fn bfd(b: &[u8]) -> bool {
+    let [vd, _, mult, len, ..] = b else {
+        return false;
+    };
+    vd >> 5 == 1
+        && vd & 0x1f <= 8
+        && *mult > 0
+        && usize::from(*len) == b.len()
+        && b.len() >= 24
+        && b[4..8] != [0; 4]
+}
+
+/// A Syncthing local-discovery announcement: its magic number.
+pub(super) fn syncthing(b: &[u8]) -> bool {
+    b.len() >= 16
+        && (b.starts_with(&[0x2e, 0xa7, 0xd9, 0x0b]) || b.starts_with(&[0x9d, 0x79, 0xbc, 0x40]))
+}

@@ -95,6 +95,17 @@ pub const DETECTORS: &[Detector] = &[
     udp("kerberos", datagram::kerberos),
     both("ldap", stream::ldap),
     tcp("diameter", stream::diameter),
+    tcp("kafka", stream::kafka),
+    tcp("ajp", stream::ajp),
+    tcp("cassandra", stream::cql),
+    both("enip", stream::enip),
+    tcp("opcua", stream::opcua),
+    tcp("nfs", stream::nfs_tcp),
+    udp("nfs", stream::nfs_udp),
+    udp("rpc", stream::rpc_udp),
+    udp("hsrp", datagram::hsrp),
+    udp("bfd", datagram::bfd),
+    udp("syncthing", datagram::syncthing),
     tcp("mongodb", stream::mongodb),
     both("stun", datagram::stun),
     udp("snmp", datagram::snmp),
@@ -120,6 +131,10 @@ pub const DETECTORS: &[Detector] = &[
     tcp("rtsp", text::rtsp),
     udp("ssdp", text::ssdp),
     tcp("redis", text::redis),
+    tcp("xmpp", text::xmpp),
+    tcp("git", text::git),
+    tcp("nats", text::nats),
+    tcp("stomp", text::stomp),
     tcp("memcached", text::memcached),
     both("syslog", text::syslog),
     tcp("tls", stream::tls_records),
@@ -182,6 +197,20 @@ const NAMES: &[&str] = &[
     "websocket",
     "rtp",
     "nntp",
+    "kafka",
+    "ajp",
+    "cassandra",
+    "enip",
+    "opcua",
+    "nfs",
+    "rpc",
+    "hsrp",
+    "bfd",
+    "syncthing",
+    "xmpp",
+    "git",
+    "nats",
+    "stomp",
 ];
 
 /// A protocol name in one byte (per-flow state stays small).
@@ -415,6 +444,76 @@ mod tests {
             // A TLS alert record alone (a capture that starts late).
             (vec![0x15, 3, 3, 0, 2, 2, 40], true, "tls"),
         ];
+        cases.extend([
+            // Kafka ApiVersions request from librdkafka.
+            (
+                b"\0\0\0\x15\0\x12\0\0\0\0\0\x81\0\x07rdkafka\0\0\0\0".to_vec(),
+                true,
+                "kafka",
+            ),
+            (vec![0x12, 0x34, 0, 1, 10], true, "ajp"),
+            (vec![4, 0, 0, 0, 5, 0, 0, 0, 0], true, "cassandra"),
+            // EtherNet/IP RegisterSession: 4 bytes of data.
+            (
+                pad(vec![0x65, 0, 4, 0], 24, 0)
+                    .into_iter()
+                    .chain([1, 0, 0, 0])
+                    .collect(),
+                true,
+                "enip",
+            ),
+            (
+                [&b"HEL"[..], b"F", &[28, 0, 0, 0], &[0; 20]].concat(),
+                true,
+                "opcua",
+            ),
+            (
+                b"<?xml version='1.0'?><stream:stream to='example.org' version='1.0'>".to_vec(),
+                true,
+                "xmpp",
+            ),
+            (
+                b"<presence to='room@conference.example.org/me'/>".to_vec(),
+                true,
+                "xmpp",
+            ),
+            (
+                b"0032git-upload-pack /project.git\0host=example.org\0".to_vec(),
+                true,
+                "git",
+            ),
+            (b"INFO {\"server_id\":\"x\"}\r\n".to_vec(), true, "nats"),
+            (
+                b"STOMP\naccept-version:1.2\nhost:example\n\n\0".to_vec(),
+                true,
+                "stomp",
+            ),
+            // HSRP v0 hello, state active, authentication `cisco`.
+            (
+                [
+                    &[0, 0, 16, 3, 10, 100, 1, 0][..],
+                    b"cisco\0\0\0",
+                    &[10, 0, 0, 254],
+                ]
+                .concat(),
+                false,
+                "hsrp",
+            ),
+            // BFD control: version 1, Down, multiplier 3, 24 bytes.
+            (
+                pad(vec![0x20, 0x40, 3, 24, 0, 0, 0, 1], 24, 0),
+                false,
+                "bfd",
+            ),
+            (pad(vec![0x2e, 0xa7, 0xd9, 0x0b], 40, 7), false, "syncthing"),
+        ]);
+        // ONC RPC call to NFS (program 100003) over UDP, AUTH_NULL.
+        let mut rpc = vec![0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 2];
+        rpc.extend(100_003u32.to_be_bytes());
+        rpc.extend([
+            0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]);
+        cases.push((rpc, false, "nfs"));
         // MongoDB OP_MSG: length, request id, responseTo 0, opcode 2013,
         // flags 0, a kind-0 section holding a small document.
         let mut mongo = vec![0u8; 16];

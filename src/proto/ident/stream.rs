@@ -353,3 +353,138 @@ pub(super) fn websocket_frames(b: &[u8]) -> bool {
     }
     at == b.len() && (frames >= 2 || text)
 }
+
+/// A Kafka request: a length (under 16 MiB), a known API key and
+/// version, a correlation id, and a client id of the characters Kafka
+/// allows (`[A-Za-z0-9._-]`), inside the request.
+pub(super) fn kafka(b: &[u8]) -> bool {
+    let [l0, l1, l2, l3, k0, k1, v0, v1, _, _, _, _, c0, c1, rest @ ..] = b else {
+        return false;
+    };
+    let len = u32::from_be_bytes([*l0, *l1, *l2, *l3]) as usize;
+    let key = u16::from_be_bytes([*k0, *k1]);
+    let version = u16::from_be_bytes([*v0, *v1]);
+    let n = usize::from(u16::from_be_bytes([*c0, *c1]));
+    let client = (1..=255).contains(&n)
+        && n + 10 <= len
+        && rest.get(..n).is_some_and(|id| {
+            id.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        });
+    key <= 74
+        && version <= 16
+        && len <= 1 << 24
+        && client
+        && framed(b, len + 4, |n| n.len() >= 4 && n[..2] == [0, 0])
+}
+
+/// An AJP13 packet: the web server's (magic `12 34`) forward request,
+/// shutdown or ping, or the container's (`AB`) send-body, headers, end,
+/// get-body or pong, of the length its header gives.
+pub(super) fn ajp(b: &[u8]) -> bool {
+    let [m0, m1, l0, l1, code, ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1])) + 4;
+    let kind = match (m0, m1) {
+        (0x12, 0x34) => matches!(code, 2 | 7 | 8 | 10),
+        (b'A', b'B') => matches!(code, 3..=6 | 9),
+        _ => false,
+    };
+    kind && len >= 5 && framed(b, len, |n| matches!(n, [0x12, 0x34, ..] | [b'A', b'B', ..]))
+}
+
+/// A CQL (Cassandra) frame: protocol version 3–5 of a request or response,
+/// known flags and opcode, and a body length the bytes hold.
+pub(super) fn cql(b: &[u8]) -> bool {
+    let [version, flags, _, _, op, l0, l1, l2, l3, ..] = b else {
+        return false;
+    };
+    let len = u32::from_be_bytes([*l0, *l1, *l2, *l3]) as usize;
+    // Opcodes by direction: requests (STARTUP, OPTIONS, QUERY, PREPARE,
+    // EXECUTE, REGISTER, BATCH, AUTH_RESPONSE), responses (ERROR, READY,
+    // AUTHENTICATE, SUPPORTED, RESULT, EVENT, AUTH_CHALLENGE,
+    // AUTH_SUCCESS).
+    let op_ok = match version {
+        0x03..=0x05 => matches!(op, 0x01 | 0x05 | 0x07 | 0x09 | 0x0a | 0x0b | 0x0d | 0x0f),
+        0x83..=0x85 => matches!(op, 0x00 | 0x02 | 0x03 | 0x06 | 0x08 | 0x0c | 0x0e | 0x10),
+        _ => false,
+    };
+    op_ok
+        && flags & !0x1f == 0
+        && len <= 1 << 28
+        && framed(b, len + 9, |n| {
+            n.first() == Some(version) || n.first() == Some(&(version ^ 0x80))
+        })
+}
+
+/// An EtherNet/IP encapsulation header: a known command, a length the
+/// bytes hold, options 0.
+pub(super) fn enip(b: &[u8]) -> bool {
+    let Some(h) = b.get(..24) else {
+        return false;
+    };
+    let command = u16::from_le_bytes([h[0], h[1]]);
+    let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+    matches!(
+        command,
+        0x0004 | 0x0063 | 0x0064 | 0x0065 | 0x0066 | 0x006f | 0x0070
+    ) && h[20..24] == [0; 4]
+        && framed(b, len + 24, |n| n.len() >= 24 && n[1] == 0)
+}
+
+/// An OPC UA binary message: a known type (`HEL`, `ACK`, `OPN`, `MSG`,
+/// `CLO`, `ERR`), a chunk type and a size the bytes hold.
+pub(super) fn opcua(b: &[u8]) -> bool {
+    let [t0, t1, t2, chunk, s0, s1, s2, s3, ..] = b else {
+        return false;
+    };
+    let ty = [*t0, *t1, *t2];
+    let size = u32::from_le_bytes([*s0, *s1, *s2, *s3]) as usize;
+    [b"HEL", b"ACK", b"OPN", b"MSG", b"CLO", b"ERR"].contains(&&ty)
+        && matches!(chunk, b'F' | b'C' | b'A')
+        && size >= 8
+        && framed(b, size, |n| n.len() >= 4 && n[3] == b'F')
+}
+
+/// The program of an ONC RPC call (RFC 5531): message type call, RPC
+/// version 2, a known credential flavor and a credential within bounds.
+pub(super) fn rpc_call(b: &[u8]) -> Option<u32> {
+    let word = |i: usize| {
+        b.get(i..i + 4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    };
+    let (msg_type, version, program) = (word(4)?, word(8)?, word(12)?);
+    let (flavor, cred_len) = (word(24)?, word(28)?);
+    (msg_type == 0
+        && version == 2
+        && (100_000..=100_300).contains(&program)
+        && matches!(flavor, 0 | 1 | 2 | 3 | 6)
+        && cred_len <= 400
+        && word(20)? <= 1000)
+        .then_some(program)
+}
+
+/// NFS and its companion programs (mount, lock, status, ACL).
+fn nfs_program(p: u32) -> bool {
+    matches!(p, 100_003 | 100_005 | 100_021 | 100_024 | 100_227)
+}
+
+/// An ONC RPC call over TCP (after its record marker), of an NFS program.
+pub(super) fn nfs_tcp(b: &[u8]) -> bool {
+    let [m0, m1, m2, m3, call @ ..] = b else {
+        return false;
+    };
+    let len = (u32::from_be_bytes([*m0, *m1, *m2, *m3]) & 0x7fff_ffff) as usize;
+    len >= 40 && framed(call, len, |_| true) && rpc_call(call).is_some_and(nfs_program)
+}
+
+/// An ONC RPC call over UDP of an NFS program.
+pub(super) fn nfs_udp(b: &[u8]) -> bool {
+    rpc_call(b).is_some_and(nfs_program)
+}
+
+/// Another ONC RPC program's call (the portmapper and the rest).
+pub(super) fn rpc_udp(b: &[u8]) -> bool {
+    rpc_call(b).is_some()
+}

@@ -193,3 +193,78 @@ pub(super) fn memcached(b: &[u8]) -> bool {
         _ => false,
     }
 }
+
+/// An XMPP stream header: `<stream:stream`, after an XML declaration or
+/// not, within the first bytes.
+pub(super) fn xmpp(b: &[u8]) -> bool {
+    let head = &b[..b.len().min(512)];
+    let open = |h: &[u8]| h.starts_with(b"<stream:stream") || h.starts_with(b"<stream ");
+    open(head)
+        || stanza(head)
+        || (head.starts_with(b"<?xml")
+            && head
+                .iter()
+                .position(|&c| c == b'>')
+                .is_some_and(|e| open(head[e + 1..].trim_ascii_start())))
+}
+
+/// An XMPP stanza of a capture that starts after the stream header: a
+/// `<presence`, `<message` or `<iq` tag whose attributes include one XMPP
+/// addresses stanzas with, quoted.
+fn stanza(b: &[u8]) -> bool {
+    let tag = [&b"<presence"[..], b"<message ", b"<iq "]
+        .into_iter()
+        .find(|t| b.starts_with(t));
+    let (Some(tag), Some(end)) = (tag, b.iter().position(|&c| c == b'>')) else {
+        return false;
+    };
+    let attrs = b.get(tag.len()..end).unwrap_or_default();
+    [
+        &b"to='"[..],
+        b"to=\"",
+        b"from='",
+        b"from=\"",
+        b"type='",
+        b"type=\"",
+        b"xml:lang='",
+    ]
+    .iter()
+    .any(|a| attrs.windows(a.len()).any(|w| w == *a))
+}
+
+/// A Git protocol request: a pkt-line (4 hex digits of length) naming a
+/// service.
+pub(super) fn git(b: &[u8]) -> bool {
+    let [a, c, d, e, rest @ ..] = b else {
+        return false;
+    };
+    [a, c, d, e].iter().all(|x| x.is_ascii_hexdigit())
+        && [
+            &b"git-upload-pack "[..],
+            b"git-receive-pack ",
+            b"git-upload-archive ",
+        ]
+        .iter()
+        .any(|s| rest.starts_with(s))
+}
+
+/// NATS: the server's `INFO {…}` or the client's `CONNECT {…}`.
+pub(super) fn nats(b: &[u8]) -> bool {
+    b.starts_with(b"INFO {\"") || b.starts_with(b"CONNECT {\"")
+}
+
+/// A STOMP frame opening a session: `CONNECT`, `STOMP` or `CONNECTED` on
+/// its own line, then a version header.
+pub(super) fn stomp(b: &[u8]) -> bool {
+    let Some(line) = first_line(b) else {
+        return false;
+    };
+    matches!(line, b"CONNECT" | b"STOMP" | b"CONNECTED") && {
+        let rest = &b[line.len()..];
+        let rest = rest.strip_prefix(b"\r").unwrap_or(rest);
+        let rest = rest.strip_prefix(b"\n").unwrap_or_default();
+        rest.split(|&c| c == b'\n')
+            .take(16)
+            .any(|h| h.starts_with(b"accept-version:") || h.starts_with(b"version:"))
+    }
+}
