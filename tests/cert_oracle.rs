@@ -19,24 +19,6 @@ const NOT_PARSED: &[(&str, &str)] = &[(
     "certificates injected by a Spicy test",
 )];
 
-/// Zeek's rows as (column → cell) maps.
-fn zeek_rows(text: &str) -> Vec<HashMap<String, String>> {
-    let Some(fields) = text.lines().find_map(|l| l.strip_prefix("#fields\t")) else {
-        return Vec::new();
-    };
-    let names: Vec<&str> = fields.split('\t').collect();
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            names
-                .iter()
-                .zip(l.split('\t'))
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
 fn set(cell: &str) -> BTreeSet<String> {
     if cell == "-" || cell == "(empty)" || cell.is_empty() {
         return BTreeSet::new();
@@ -134,7 +116,7 @@ fn certificates_match_zeek() {
             .unwrap()
             .as_os_str()
             .to_string_lossy();
-        let rows = zeek_rows(&std::fs::read_to_string(log).unwrap());
+        let rows = common::zeek_rows(&std::fs::read_to_string(log).unwrap());
         let from_other_trace = OTHER_TRACE
             .iter()
             .find(|(t, f, _)| *t == trace_dir && rel.ends_with(f));

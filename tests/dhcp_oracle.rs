@@ -105,34 +105,6 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Zeek's empty and unset markers as our empty string.
-fn zeek_value(v: &str) -> String {
-    match v {
-        "-" | "(empty)" => String::new(),
-        v => v.to_owned(),
-    }
-}
-
-/// Zeek's dhcp.log rows as (field name → value) maps.
-fn zeek_rows(log: &str) -> Vec<HashMap<String, String>> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut rows = Vec::new();
-    for line in log.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            names = f.split('\t').collect();
-        } else if !line.starts_with('#') && !names.is_empty() {
-            rows.push(
-                names
-                    .iter()
-                    .zip(line.split('\t'))
-                    .map(|(n, v)| (n.to_string(), zeek_value(v)))
-                    .collect(),
-            );
-        }
-    }
-    rows
-}
-
 /// A transaction as Zeek logs it, from our messages with one xid: the
 /// message types in order; MAC, host name, FQDN and requested address from
 /// the last message carrying them (Zeek overwrites); the address and lease
@@ -208,7 +180,7 @@ fn transactions_match_zeek() {
                     }
                     by_xid.entry(m.transaction_id).or_default().push(m);
                 }
-                let rows = zeek_rows(&log);
+                let rows = common::zeek_rows(&log);
                 if rows.len() != order.len() {
                     tally.compared += 1;
                     tally.mismatches.push(format!(

@@ -624,14 +624,6 @@ struct ZeekHttp {
     status: String,
 }
 
-/// Zeek's empty and unset markers as our empty string.
-fn zeek_value(v: &str) -> String {
-    match v {
-        "-" | "(empty)" => String::new(),
-        v => v.to_owned(),
-    }
-}
-
 fn zeek_http(log: &str) -> Vec<ZeekHttp> {
     let mut names: Vec<&str> = Vec::new();
     let mut rows = Vec::new();
@@ -660,22 +652,14 @@ fn zeek_http(log: &str) -> Vec<ZeekHttp> {
         }
         rows.push(ZeekHttp {
             key: (oh, op, rh, rp),
-            method: zeek_value(get("method")),
-            host: zeek_value(get("host")),
-            uri: zeek_value(get("uri")),
-            user_agent: zeek_value(get("user_agent")),
-            status: zeek_value(get("status_code")),
+            method: common::zeek_value(get("method")),
+            host: common::zeek_value(get("host")),
+            uri: common::zeek_value(get("uri")),
+            user_agent: common::zeek_value(get("user_agent")),
+            status: common::zeek_value(get("status_code")),
         });
     }
     rows
-}
-
-/// Zeek's trace for an expected-output directory name: `<dir>__<file>`
-/// is `traces/<dir>/<file>` (nested dirs joined the same way).
-fn zeek_trace(corpus: &Path, expected_dir: &str) -> std::path::PathBuf {
-    corpus
-        .join("zeek/traces")
-        .join(expected_dir.replace("__", "/"))
 }
 
 /// Zeek's first transaction per connection (method, host, uri, user agent,
@@ -712,7 +696,7 @@ fn first_transactions_match_zeek() {
             continue;
         };
         let rows = zeek_http(&text);
-        let trace = zeek_trace(&corpus, &name);
+        let trace = common::zeek_trace(&corpus, &name);
         let keys: HashSet<Tuple> = rows.iter().map(|r| r.key).collect();
         let conns: HashMap<Tuple, Conn> = connections(&trace, |k| keys.contains(k))
             .into_iter()

@@ -258,3 +258,40 @@ pub fn ndpi_endpoints(line: &str) -> Option<(u8, End, End)> {
     w.next()?;
     Some((proto, a, parse(w.next()?)?))
 }
+
+/// Zeek's empty and unset markers (`-`, `(empty)`) as an empty string.
+pub fn zeek_value(v: &str) -> String {
+    match v {
+        "-" | "(empty)" => String::new(),
+        v => v.to_owned(),
+    }
+}
+
+/// A Zeek log's rows as (field name → value) maps, empty and unset
+/// values as empty strings.
+pub fn zeek_rows(log: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut rows = Vec::new();
+    for line in log.lines() {
+        if let Some(f) = line.strip_prefix("#fields\t") {
+            names = f.split('\t').collect();
+        } else if !line.starts_with('#') && !names.is_empty() {
+            rows.push(
+                names
+                    .iter()
+                    .zip(line.split('\t'))
+                    .map(|(n, v)| (n.to_string(), zeek_value(v)))
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+/// Zeek's trace for an expected-output directory name: `<dir>__<file>`
+/// is `traces/<dir>/<file>` (nested dirs joined the same way).
+pub fn zeek_trace(corpus: &Path, expected_dir: &str) -> PathBuf {
+    corpus
+        .join("zeek/traces")
+        .join(expected_dir.replace("__", "/"))
+}
