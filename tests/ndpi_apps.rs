@@ -238,19 +238,7 @@ fn app_protocol_agrees_with_ndpi() {
             else {
                 continue;
             };
-            // nDPI keeps one flow per 5-tuple; we start a new one after a
-            // close (a port reused after an RST): the longest is compared.
-            let Some(flow) = flows
-                .iter()
-                .filter(|f| {
-                    let (x, y) = (
-                        (f.key.src_ip, f.key.src_port),
-                        (f.key.dst_ip, f.key.dst_port),
-                    );
-                    f.key.protocol == proto && ((x, y) == (a, b) || (x, y) == (b, a))
-                })
-                .max_by_key(|f| f.metrics.packet_count)
-            else {
+            let Some(flow) = common::flow_between(&flows, proto, a, b) else {
                 continue;
             };
             let info = flow.app.as_deref();

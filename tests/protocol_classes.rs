@@ -112,6 +112,11 @@ fn flow_on(flows: &[Flow], port: u16) -> &Flow {
         .unwrap_or_else(|| panic!("no flow on port {port}"))
 }
 
+/// The `app_protocol` of the flow on `port`.
+fn app_protocol(flows: &[Flow], port: u16) -> Option<&'static str> {
+    flow_on(flows, port).app.as_ref()?.protocol()
+}
+
 fn sni(f: &Flow) -> Option<String> {
     f.app.as_ref()?.tls_client()?.sni.clone()
 }
@@ -337,12 +342,7 @@ fn dns_off_its_ports_by_content() {
         Some(vec!["late.example".to_string()])
     );
     // Certificate queries name DNSCrypt (nDPI's rule), the late one DNS.
-    let name = |port: u16| {
-        flow_on(&flows, port)
-            .app
-            .as_ref()
-            .and_then(|a| a.protocol())
-    };
+    let name = |port: u16| app_protocol(&flows, port);
     assert_eq!((name(50001), name(50002)), (Some("dnscrypt"), Some("dns")));
     let noise_dns = flows
         .iter()
@@ -394,11 +394,7 @@ fn http_heads_over_udp() {
     assert_eq!((r.responses, r.final_status), (1, Some(200)));
     assert_eq!(http(51002), None);
     // HTTP heads over UDP are SSDP.
-    let name = flow_on(&flows, 51000)
-        .app
-        .as_ref()
-        .and_then(|a| a.protocol());
-    assert_eq!(name, Some("ssdp"));
+    assert_eq!(app_protocol(&flows, 51000), Some("ssdp"));
 }
 
 #[test]
@@ -469,12 +465,7 @@ fn protocols_named_by_their_first_bytes_on_any_port() {
         .unwrap(),
     );
     let flows = analyze(&frames);
-    let name = |port: u16| {
-        flow_on(&flows, port)
-            .app
-            .as_ref()
-            .and_then(|a| a.protocol())
-    };
+    let name = |port: u16| app_protocol(&flows, port);
     assert_eq!(name(2222), Some("ssh"));
     assert_eq!(name(4455), Some("smb"));
     assert_eq!(name(7777), None);
@@ -600,12 +591,7 @@ fn names_that_need_more_than_one_opening() {
     );
     frames.extend(Conversation::new(46006, 993).hellos("mail.example").frames);
     let flows = analyze(&frames);
-    let name = |port: u16| {
-        flow_on(&flows, port)
-            .app
-            .as_ref()
-            .and_then(|a| a.protocol())
-    };
+    let name = |port: u16| app_protocol(&flows, port);
     assert_eq!(name(16384), Some("rtp"));
     assert_eq!(name(16386), None);
     assert_eq!(name(46003), Some("dnscrypt"));

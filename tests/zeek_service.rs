@@ -81,18 +81,7 @@ fn app_protocol_agrees_with_zeek_services() {
             if !seen.insert((trace.clone(), proto, a, ap, b, bp)) {
                 continue;
             }
-            let Some(flow) = flows
-                .iter()
-                .filter(|f| {
-                    let (x, y) = (
-                        (f.key.src_ip, f.key.src_port),
-                        (f.key.dst_ip, f.key.dst_port),
-                    );
-                    f.key.protocol == proto
-                        && ((x, y) == ((a, ap), (b, bp)) || (x, y) == ((b, bp), (a, ap)))
-                })
-                .max_by_key(|f| f.metrics.packet_count)
-            else {
+            let Some(flow) = common::flow_between(&flows, proto, (a, ap), (b, bp)) else {
                 // Inside a tunnel we do not open (Teredo, AYIYA), or a
                 // baseline made from another version of the trace.
                 not_found += 1;

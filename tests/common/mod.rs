@@ -295,3 +295,24 @@ pub fn zeek_trace(corpus: &Path, expected_dir: &str) -> PathBuf {
         .join("zeek/traces")
         .join(expected_dir.replace("__", "/"))
 }
+
+/// The flow between two ends over IP protocol `proto`, either way; an
+/// oracle keeps one flow per 5-tuple where we start a new one after a
+/// close (a port reused after an RST): the longest is the one compared.
+pub fn flow_between(
+    flows: &[wa1kpcap::Flow],
+    proto: u8,
+    a: End,
+    b: End,
+) -> Option<&wa1kpcap::Flow> {
+    flows
+        .iter()
+        .filter(|f| {
+            let (x, y) = (
+                (f.key.src_ip, f.key.src_port),
+                (f.key.dst_ip, f.key.dst_port),
+            );
+            f.key.protocol == proto && ((x, y) == (a, b) || (x, y) == (b, a))
+        })
+        .max_by_key(|f| f.metrics.packet_count)
+}
