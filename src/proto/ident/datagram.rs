@@ -371,3 +371,96 @@ pub(super) fn syncthing(b: &[u8]) -> bool {
     b.len() >= 16
         && (b.starts_with(&[0x2e, 0xa7, 0xd9, 0x0b]) || b.starts_with(&[0x9d, 0x79, 0xbc, 0x40]))
 }
+
+/// Tuya's local protocol: the `000055AA` prefix and `0000AA55` suffix
+/// around a frame whose length field counts what follows it.
+pub(super) fn tuya(b: &[u8]) -> bool {
+    let [0, 0, 0x55, 0xaa, _, _, _, _, _, _, _, _, l0, l1, l2, l3, ..] = b else {
+        return false;
+    };
+    let len = u32::from_be_bytes([*l0, *l1, *l2, *l3]) as usize;
+    len + 16 == b.len() && b.ends_with(&[0, 0, 0xaa, 0x55])
+}
+
+/// TP-Link's smart-home protocol: JSON under an autokey XOR (initial key
+/// 171), here opening as `{"` once decrypted; over TCP after a 4-byte
+/// length.
+pub(super) fn tplink_shp(b: &[u8]) -> bool {
+    let plain = |b: &[u8]| {
+        let mut key = 171u8;
+        let mut out = [0u8; 4];
+        for (o, &c) in out.iter_mut().zip(b) {
+            *o = c ^ key;
+            key = c;
+        }
+        b.len() >= 8 && matches!(out, [b'{', b'"', a, _] if a.is_ascii_lowercase())
+    };
+    match b {
+        [0, 0, l0, l1, rest @ ..] if usize::from(u16::from_be_bytes([*l0, *l1])) == rest.len() => {
+            plain(rest)
+        }
+        _ => plain(b),
+    }
+}
+
+/// Ubiquiti's discovery: version 1 or 2, a known command, the length of
+/// what follows, and TLVs filling it exactly.
+pub(super) fn ubiquiti(b: &[u8]) -> bool {
+    let [1 | 2, 0x00 | 0x06 | 0x08 | 0x09 | 0x0b, l0, l1, rest @ ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    if len != rest.len() || len < 3 {
+        return false;
+    }
+    let mut at = 0;
+    while let Some(&[ty, t0, t1]) = rest.get(at..at + 3) {
+        if ty == 0 || ty > 0x30 {
+            return false;
+        }
+        at += 3 + usize::from(u16::from_be_bytes([t0, t1]));
+    }
+    at == rest.len()
+}
+
+/// NAT-PMP (RFC 6886): a mapping request (12 bytes), or the answer to an
+/// external-address (12 bytes) or mapping request (16), with a defined
+/// result code.
+pub(super) fn natpmp(b: &[u8]) -> bool {
+    match b {
+        [0, 1 | 2, 0, 0, ..] => b.len() == 12,
+        [0, 0x80, 0, 0..=5, ..] => b.len() == 12,
+        [0, 0x81 | 0x82, 0, 0..=5, ..] => b.len() == 16,
+        _ => false,
+    }
+}
+
+/// CAPWAP (RFC 5415): a clear header (preamble 0, a header length that
+/// fits, an IEEE 802.11 or EPCGlobal binding) before a control message of
+/// a defined type; or the DTLS preamble before a DTLS record.
+pub(super) fn capwap(b: &[u8]) -> bool {
+    match b {
+        [1, 0, 0, 0, 0x14..=0x17, 0xfe, 0xfd | 0xff, ..] => true,
+        [0, b1, b2, _, ..] => {
+            let hlen = usize::from(b1 >> 3) * 4;
+            let wbid = (b2 >> 1) & 0x1f;
+            hlen >= 8
+                && matches!(wbid, 1 | 3)
+                && matches!(b.get(hlen..hlen + 4), Some([0, 0, 0, 1..=26]))
+        }
+        _ => false,
+    }
+}
+
+/// CAN frames over UDP: the `ISO11898` magic.
+pub(super) fn can(b: &[u8]) -> bool {
+    b.len() > 8 && b.starts_with(b"ISO11898")
+}
+
+/// Dropbox's LAN sync discovery: a JSON announcement with its `host_int`
+/// and `port` keys.
+pub(super) fn dropbox(b: &[u8]) -> bool {
+    let head = &b[..b.len().min(256)];
+    let has = |k: &[u8]| head.windows(k.len()).any(|w| w == k);
+    head.starts_with(b"{\"") && has(b"\"host_int\":") && has(b"\"port\":")
+}

@@ -106,6 +106,15 @@ pub const DETECTORS: &[Detector] = &[
     udp("hsrp", datagram::hsrp),
     udp("bfd", datagram::bfd),
     udp("syncthing", datagram::syncthing),
+    udp("tuya", datagram::tuya),
+    both("tplink_shp", datagram::tplink_shp),
+    udp("ubiquiti", datagram::ubiquiti),
+    udp("natpmp", datagram::natpmp),
+    udp("capwap", datagram::capwap),
+    udp("can", datagram::can),
+    udp("dropbox", datagram::dropbox),
+    tcp("bitcoin", stream::bitcoin),
+    tcp("mining", text::stratum),
     tcp("mongodb", stream::mongodb),
     both("stun", datagram::stun),
     udp("snmp", datagram::snmp),
@@ -211,6 +220,15 @@ const NAMES: &[&str] = &[
     "git",
     "nats",
     "stomp",
+    "tuya",
+    "tplink_shp",
+    "ubiquiti",
+    "natpmp",
+    "capwap",
+    "can",
+    "dropbox",
+    "bitcoin",
+    "mining",
 ];
 
 /// A protocol name in one byte (per-flow state stays small).
@@ -506,6 +524,72 @@ mod tests {
                 "bfd",
             ),
             (pad(vec![0x2e, 0xa7, 0xd9, 0x0b], 40, 7), false, "syncthing"),
+        ]);
+        // TP-Link smart home: `{"system":{}}` under the autokey XOR.
+        let mut key = 171u8;
+        let tplink: Vec<u8> = b"{\"system\":{}}"
+            .iter()
+            .map(|&c| {
+                key ^= c;
+                key
+            })
+            .collect();
+        cases.extend([
+            (
+                [
+                    &[0, 0, 0x55, 0xaa, 0, 0, 0, 0, 0, 0, 0, 0x13, 0, 0, 0, 8][..],
+                    &[7; 4],
+                    &[0, 0, 0xaa, 0x55],
+                ]
+                .concat(),
+                false,
+                "tuya",
+            ),
+            (tplink, false, "tplink_shp"),
+            // Ubiquiti v2 announcement: one MAC+IP TLV.
+            (
+                [
+                    &[2, 6, 0, 13, 2, 0, 10][..],
+                    &[0x80, 0x2a, 0xa8, 0x8d, 0x69, 0x2b, 192, 168, 2, 21],
+                ]
+                .concat(),
+                false,
+                "ubiquiti",
+            ),
+            (
+                vec![0, 1, 0, 0, 0x1f, 0x90, 0x1f, 0x90, 0, 0, 0x0e, 0x10],
+                false,
+                "natpmp",
+            ),
+            (
+                vec![
+                    1, 0, 0, 0, 0x16, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40,
+                ],
+                false,
+                "capwap",
+            ),
+            (b"ISO11898\x01\x02\x6a\x12".to_vec(), false, "can"),
+            (
+                b"{\"version\": [2, 0], \"port\": 17500, \"host_int\": 123, \"namespaces\": []}"
+                    .to_vec(),
+                false,
+                "dropbox",
+            ),
+            (
+                [
+                    &[0xf9, 0xbe, 0xb4, 0xd9][..],
+                    b"version\0\0\0\0\0",
+                    &[0x55, 0, 0, 0],
+                ]
+                .concat(),
+                true,
+                "bitcoin",
+            ),
+            (
+                b"{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[]}\n".to_vec(),
+                true,
+                "mining",
+            ),
         ]);
         // ONC RPC call to NFS (program 100003) over UDP, AUTH_NULL.
         let mut rpc = vec![0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 2];

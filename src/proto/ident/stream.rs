@@ -488,3 +488,25 @@ pub(super) fn nfs_udp(b: &[u8]) -> bool {
 pub(super) fn rpc_udp(b: &[u8]) -> bool {
     rpc_call(b).is_some()
 }
+
+/// A Bitcoin P2P message header: a network's magic (main, testnet3,
+/// signet, regtest), then a NUL-padded ASCII command.
+pub(super) fn bitcoin(b: &[u8]) -> bool {
+    let magic = matches!(
+        b.get(..4),
+        Some(
+            [0xf9, 0xbe, 0xb4, 0xd9]
+                | [0x0b, 0x11, 0x09, 0x07]
+                | [0x0a, 0x03, 0xcf, 0x40]
+                | [0xfa, 0xbf, 0xb5, 0xda]
+        )
+    );
+    let Some(command) = b.get(4..16) else {
+        return false;
+    };
+    let name = command.iter().take_while(|&&c| c != 0).count();
+    magic
+        && name > 0
+        && command[..name].iter().all(u8::is_ascii_lowercase)
+        && command[name..].iter().all(|&c| c == 0)
+}

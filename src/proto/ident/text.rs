@@ -268,3 +268,15 @@ pub(super) fn stomp(b: &[u8]) -> bool {
             .any(|h| h.starts_with(b"accept-version:") || h.starts_with(b"version:"))
     }
 }
+
+/// A Stratum mining request or answer: a JSON-RPC object naming a
+/// `mining.` method (subscribe, authorize, submit …) or XMRig's `login`
+/// with an agent.
+pub(super) fn stratum(b: &[u8]) -> bool {
+    let head = &b[..b.len().min(256)];
+    let has = |k: &[u8]| head.windows(k.len()).any(|w| w == k);
+    head.starts_with(b"{")
+        && (has(b"\"method\":\"mining.")
+            || has(b"\"method\": \"mining.")
+            || (has(b"\"method\":\"login\"") && has(b"\"agent\"")))
+}
