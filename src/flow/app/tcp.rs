@@ -5,7 +5,7 @@
 use super::*;
 
 /// The bytes of a direction the content detectors are offered (they are
-/// tried again as the direction grows, up to this).
+/// tried again as the direction grows, until it holds this many).
 const IDENT_BYTES: usize = 1024;
 
 /// What a TCP direction is being read as.
@@ -47,6 +47,9 @@ pub(super) struct Reader {
     pub(super) skip: u32,
     /// The first bytes were tried as a preamble.
     pub(super) preamble_checked: bool,
+    /// The content detectors saw the whole head (`IDENT_BYTES`): the head
+    /// no longer changes, they are not run again.
+    pub(super) ident_done: bool,
 }
 
 impl Reader {
@@ -57,6 +60,7 @@ impl Reader {
             mode: Mode::Detect,
             skip: 0,
             preamble_checked: false,
+            ident_done: false,
         })
     }
 
@@ -85,6 +89,7 @@ impl AppTracker {
         let bytes = r.bytes();
         let full = r.stream.is_full();
         let (mut skip, mut checked) = (r.skip, r.preamble_checked);
+        let mut ident_done = r.ident_done;
         // Each arm: the next mode, or None when this side is finished.
         let next = match r.mode {
             Mode::Detect => match bytes {
@@ -137,8 +142,9 @@ impl AppTracker {
                 // Not TLS, DNS or HTTP at its start: a detector may name it
                 // (an SSH banner, an SMB header …) while the scan goes on.
                 let head = &bytes[..bytes.len().min(IDENT_BYTES)];
-                if self.info.ident.is_none() && bytes.len() <= 4 * IDENT_BYTES {
+                if self.info.ident.is_none() && !r.ident_done {
                     self.info.ident = crate::proto::ident::identify_name(head, true);
+                    ident_done = head.len() == IDENT_BYTES;
                 }
                 read_fields(&mut self.info, &mut self.fields_done, dir, head);
                 scan_for_hello(bytes, from, full, &self.info)
@@ -243,6 +249,7 @@ impl AppTracker {
                 let moved = (r.skip, r.preamble_checked) != (skip, checked);
                 r.skip = skip;
                 r.preamble_checked = checked;
+                r.ident_done = ident_done;
                 moved
             }
             Side::Done => false,

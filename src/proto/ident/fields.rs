@@ -51,7 +51,7 @@ fn keep(slot: &mut Option<String>, v: &[u8]) {
 
 /// The first line, if whole.
 fn line(b: &[u8]) -> Option<&[u8]> {
-    let end = b.iter().take(1024).position(|&c| c == b'\n')?;
+    let end = memchr::memchr(b'\n', &b[..b.len().min(1024)])?;
     Some(b[..end].strip_suffix(b"\r").unwrap_or(&b[..end]))
 }
 

@@ -273,7 +273,7 @@ fn starts_ci(b: &[u8], prefix: &[u8]) -> bool {
 
 /// The first line (without its line end), if it ended within the bytes.
 fn first_line(b: &[u8]) -> Option<&[u8]> {
-    let end = b.iter().take(512).position(|&c| c == b'\n')?;
+    let end = memchr::memchr(b'\n', &b[..b.len().min(512)])?;
     Some(b[..end].strip_suffix(b"\r").unwrap_or(&b[..end]))
 }
 

@@ -5,9 +5,10 @@ use super::{contains_ci, first_line, starts_ci};
 
 /// `SSH-2.0-…` / `SSH-1.99-…` / `SSH-1.5-…` identification string.
 pub(super) fn ssh(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| {
-        l.starts_with(b"SSH-2.0-") || l.starts_with(b"SSH-1.99-") || l.starts_with(b"SSH-1.5-")
-    })
+    b.starts_with(b"SSH-")
+        && first_line(b).is_some_and(|l| {
+            l.starts_with(b"SSH-2.0-") || l.starts_with(b"SSH-1.99-") || l.starts_with(b"SSH-1.5-")
+        })
 }
 
 /// A greeting line of reply code 220 (`220 text` or `220-text`).
@@ -17,26 +18,29 @@ fn greeting_220(l: &[u8]) -> bool {
 
 /// A server greeting `220 … SMTP` / `ESMTP`, or a client's `EHLO`/`HELO`.
 pub(super) fn smtp(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| {
-        (greeting_220(l) && contains_ci(l, b"SMTP"))
-            || starts_ci(l, b"EHLO ")
-            || starts_ci(l, b"HELO ")
-    })
+    matches!(b.first(), Some(b'2' | b'E' | b'H' | b'e' | b'h'))
+        && first_line(b).is_some_and(|l| {
+            (greeting_220(l) && contains_ci(l, b"SMTP"))
+                || starts_ci(l, b"EHLO ")
+                || starts_ci(l, b"HELO ")
+        })
 }
 
 /// A server greeting `220 … FTP`.
 pub(super) fn ftp(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| greeting_220(l) && contains_ci(l, b"FTP"))
+    b.starts_with(b"220")
+        && first_line(b).is_some_and(|l| greeting_220(l) && contains_ci(l, b"FTP"))
 }
 
 /// A server greeting `+OK …` (the first bytes of a server direction).
 pub(super) fn pop3(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| l.starts_with(b"+OK"))
+    b.starts_with(b"+OK") && first_line(b).is_some_and(|l| l.starts_with(b"+OK"))
 }
 
 /// A server greeting `* OK …` / `* PREAUTH …`.
 pub(super) fn imap(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| l.starts_with(b"* OK") || l.starts_with(b"* PREAUTH"))
+    b.starts_with(b"* ")
+        && first_line(b).is_some_and(|l| l.starts_with(b"* OK") || l.starts_with(b"* PREAUTH"))
 }
 
 /// A request line ending in ` <proto>/<d>.<d>` with an upper-case method,
@@ -64,22 +68,28 @@ fn start_line(l: &[u8], proto: &[u8]) -> bool {
 
 /// A SIP request line (`INVITE sip:… SIP/2.0`) or status line.
 pub(super) fn sip(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| start_line(l, b"SIP"))
+    b.first().is_some_and(u8::is_ascii_uppercase)
+        && first_line(b).is_some_and(|l| start_line(l, b"SIP"))
 }
 
 /// An RTSP request line (`OPTIONS rtsp://… RTSP/1.0`) or status line.
 pub(super) fn rtsp(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| start_line(l, b"RTSP"))
+    b.first().is_some_and(u8::is_ascii_uppercase)
+        && first_line(b).is_some_and(|l| start_line(l, b"RTSP"))
 }
 
 /// SSDP's request lines alone (an `M-SEARCH` or `NOTIFY` datagram cut
 /// before its empty line; whole heads are read as HTTP).
 pub(super) fn ssdp(b: &[u8]) -> bool {
-    first_line(b).is_some_and(|l| l == b"M-SEARCH * HTTP/1.1" || l == b"NOTIFY * HTTP/1.1")
+    matches!(b.first(), Some(b'M' | b'N'))
+        && first_line(b).is_some_and(|l| l == b"M-SEARCH * HTTP/1.1" || l == b"NOTIFY * HTTP/1.1")
 }
 
 /// A RESP array command (`*<n>\r\n$<len>\r\n…`).
 pub(super) fn redis(b: &[u8]) -> bool {
+    if b.first() != Some(&b'*') {
+        return false;
+    }
     let Some(line) = first_line(b) else {
         return false;
     };
@@ -146,6 +156,9 @@ pub(super) fn memcached(b: &[u8]) -> bool {
             && body >= key + usize::from(*extras)
             && (body + 24 == b.len() || (body + 24 > b.len() && b.len() >= 64));
     }
+    if !matches!(b.first(), Some(b'a'..=b'z' | b'V' | b'S')) {
+        return false;
+    }
     let Some(line) = first_line(b) else {
         return false;
     };
@@ -197,6 +210,9 @@ pub(super) fn memcached(b: &[u8]) -> bool {
 /// An XMPP stream header: `<stream:stream`, after an XML declaration or
 /// not, within the first bytes.
 pub(super) fn xmpp(b: &[u8]) -> bool {
+    if b.first() != Some(&b'<') {
+        return false;
+    }
     let head = &b[..b.len().min(512)];
     let open = |h: &[u8]| h.starts_with(b"<stream:stream") || h.starts_with(b"<stream ");
     open(head)
@@ -256,6 +272,9 @@ pub(super) fn nats(b: &[u8]) -> bool {
 /// A STOMP frame opening a session: `CONNECT`, `STOMP` or `CONNECTED` on
 /// its own line, then a version header.
 pub(super) fn stomp(b: &[u8]) -> bool {
+    if !matches!(b.first(), Some(b'C' | b'S')) {
+        return false;
+    }
     let Some(line) = first_line(b) else {
         return false;
     };
@@ -273,6 +292,9 @@ pub(super) fn stomp(b: &[u8]) -> bool {
 /// `mining.` method (subscribe, authorize, submit …) or XMRig's `login`
 /// with an agent.
 pub(super) fn stratum(b: &[u8]) -> bool {
+    if b.first() != Some(&b'{') {
+        return false;
+    }
     let head = &b[..b.len().min(256)];
     let has = |k: &[u8]| head.windows(k.len()).any(|w| w == k);
     head.starts_with(b"{")
