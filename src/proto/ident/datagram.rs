@@ -464,3 +464,91 @@ pub(super) fn dropbox(b: &[u8]) -> bool {
     let has = |k: &[u8]| head.windows(k.len()).any(|w| w == k);
     head.starts_with(b"{\"") && has(b"\"host_int\":") && has(b"\"port\":")
 }
+
+/// SOME/IP: a message id, a length covering the rest of the datagram (or
+/// a message that another follows), protocol version 1, a defined message
+/// type and return code.
+pub(super) fn someip(b: &[u8]) -> bool {
+    let Some(h) = b.get(..16) else {
+        return false;
+    };
+    let len = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as usize;
+    h[12] == 1
+        && matches!(
+            h[14] & !0x20,
+            0x00 | 0x01 | 0x02 | 0x40 | 0x41 | 0x80 | 0x81 | 0xc0 | 0xc1
+        )
+        && h[15] <= 0x3f
+        && len >= 8
+        && (len + 8 == b.len() || (len + 8 < b.len() && b.len() - len - 8 >= 16))
+}
+
+/// NetFlow v5 (24-byte header, 48-byte records of its count), v9 or IPFIX
+/// (flow sets chaining to the datagram's end; IPFIX's length is the
+/// datagram's).
+pub(super) fn netflow(b: &[u8]) -> bool {
+    let [0, v, c0, c1, ..] = b else {
+        return false;
+    };
+    let count = usize::from(u16::from_be_bytes([*c0, *c1]));
+    let sets = |from: usize| {
+        let mut at = from;
+        while let Some(&[i0, i1, l0, l1]) = b.get(at..at + 4) {
+            let id = u16::from_be_bytes([i0, i1]);
+            let len = usize::from(u16::from_be_bytes([l0, l1]));
+            if len < 4 || (id > 3 && id < 256) {
+                return false;
+            }
+            at += len;
+        }
+        at == b.len() && from < b.len()
+    };
+    match v {
+        5 => (1..=30).contains(&count) && b.len() == 24 + 48 * count,
+        9 => b.len() >= 24 && count >= 1 && sets(20),
+        10 => count == b.len() && b.len() >= 20 && sets(16),
+        _ => false,
+    }
+}
+
+/// GTP: v1 (GTP-C/GTP-U, its length the datagram's after the mandatory
+/// 8 bytes), v2 (after 4), or GTP' (its 6-byte header).
+pub(super) fn gtp(b: &[u8]) -> bool {
+    let [f, ty, l0, l1, ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    match f >> 5 {
+        // Echo, version-not-supported, PDP context, error indication,
+        // end marker, G-PDU.
+        1 if f & 0x18 == 0x10 => {
+            matches!(ty, 1..=3 | 16..=21 | 26 | 27 | 31 | 254 | 255) && len + 8 == b.len()
+        }
+        2 if f & 0x07 == 0 => {
+            matches!(ty, 1..=3 | 32..=73 | 95..=101 | 128..=171 | 200 | 201 | 211..=236)
+                && len + 4 == b.len()
+        }
+        0..=2 if f & 0x1f == 0x0e => matches!(ty, 1..=6 | 240 | 241) && len + 6 == b.len(),
+        _ => false,
+    }
+}
+
+/// XDMCP: version 1, an opcode 1–16, the length of what follows.
+pub(super) fn xdmcp(b: &[u8]) -> bool {
+    let [0, 1, 0, 1..=16, l0, l1, ..] = b else {
+        return false;
+    };
+    usize::from(u16::from_be_bytes([*l0, *l1])) + 6 == b.len()
+}
+
+/// PFCP (3GPP TS 29.244): version 1, a node or session message type, its
+/// length the datagram's after the first 4 bytes.
+pub(super) fn pfcp(b: &[u8]) -> bool {
+    let [f, ty, l0, l1, ..] = b else {
+        return false;
+    };
+    f >> 5 == 1
+        && f & 0x1c == 0
+        && matches!(ty, 1..=15 | 50..=57)
+        && usize::from(u16::from_be_bytes([*l0, *l1])) + 4 == b.len()
+}

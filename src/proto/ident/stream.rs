@@ -510,3 +510,190 @@ pub(super) fn bitcoin(b: &[u8]) -> bool {
         && command[..name].iter().all(u8::is_ascii_lowercase)
         && command[name..].iter().all(|&c| c == 0)
 }
+
+/// A CORBA GIOP message: `GIOP`, version 1.0–1.3, flags, a message type
+/// 0–7, a size (in the byte order the flags give) the bytes hold.
+pub(super) fn giop(b: &[u8]) -> bool {
+    let [b'G', b'I', b'O', b'P', 1, 0..=3, flags, 0..=7, s0, s1, s2, s3, ..] = b else {
+        return false;
+    };
+    let size = if flags & 1 == 0 {
+        u32::from_be_bytes([*s0, *s1, *s2, *s3])
+    } else {
+        u32::from_le_bytes([*s0, *s1, *s2, *s3])
+    } as usize;
+    flags & !0x03 == 0 && framed(b, size + 12, |n| n.starts_with(b"GIOP"))
+}
+
+/// An IEEE C37.118 synchrophasor frame: sync byte `AA`, a frame type
+/// (data, header, configuration 1–3, command) and version 1–3, a frame
+/// size the bytes hold exactly (the sync byte alone is too short a proof
+/// for a cut frame).
+pub(super) fn c37118(b: &[u8]) -> bool {
+    let [0xaa, ty, l0, l1, ..] = b else {
+        return false;
+    };
+    let size = usize::from(u16::from_be_bytes([*l0, *l1]));
+    (ty >> 4) & 0x07 <= 5
+        && ty & 0x80 == 0
+        && (1..=3).contains(&(ty & 0x0f))
+        && size >= 16
+        && (size == b.len() || b.get(size) == Some(&0xaa))
+}
+
+/// A HART-IP header: version 1, a message type and id HART-IP defines, a
+/// byte count the bytes hold.
+pub(super) fn hartip(b: &[u8]) -> bool {
+    let [1, 0..=3, 0..=3 | 128, _, _, _, l0, l1, ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    len >= 8 && framed(b, len, |n| n.first() == Some(&1))
+}
+
+/// DLMS/COSEM (IEC 62056): an HDLC frame (flag `7E`, frame format type
+/// A, its length, the closing flag) or the TCP wrapper (version 1, the
+/// length of what follows).
+pub(super) fn dlms(b: &[u8]) -> bool {
+    match b {
+        [0x7e, f0, f1, ..] if f0 >> 4 == 0x0a => {
+            let len = usize::from(u16::from_be_bytes([f0 & 0x07, *f1]));
+            len >= 5 && b.get(len + 1) == Some(&0x7e) && matches!(b.len() - len, 2)
+        }
+        [0, 1, _, _, _, _, l0, l1, ..] => {
+            let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+            len >= 1 && framed(b, len + 8, |n| n.starts_with(&[0, 1]))
+        }
+        _ => false,
+    }
+}
+
+/// DLMS/COSEM's UDP wrapper alone (version 1, wports, the length of the
+/// rest exactly): HDLC's framing is too short a proof in a datagram.
+pub(super) fn dlms_wrapper(b: &[u8]) -> bool {
+    matches!(b, [0, 1, _, _, _, _, l0, l1, ..] if usize::from(u16::from_be_bytes([*l0, *l1])) + 8 == b.len() && b.len() > 8)
+}
+
+/// ActiveMQ's OpenWire: a length, then the WireFormatInfo command and
+/// its `ActiveMQ` magic.
+pub(super) fn openwire(b: &[u8]) -> bool {
+    matches!(
+        b.get(4..13),
+        Some([1, b'A', b'c', b't', b'i', b'v', b'e', b'M', b'Q'])
+    )
+}
+
+/// OpenFlow's HELLO, which both sides send first: version 1–6, type 0,
+/// its length the bytes hold.
+pub(super) fn openflow(b: &[u8]) -> bool {
+    let [v @ 1..=6, 0, l0, l1, ..] = b else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+    // The bare header, or (1.3 on) a version-bitmap element filling it.
+    let body = match b.get(8..12) {
+        _ if len == 8 => true,
+        Some(&[0, 1, e0, e1]) => usize::from(u16::from_be_bytes([e0, e1])) + 8 == len,
+        _ => false,
+    };
+    body && framed(b, len, |n| n.first() == Some(v))
+}
+
+/// Java RMI's stream header: `JRMI`, version 2, a protocol (stream,
+/// single-op, multiplex).
+pub(super) fn jrmi(b: &[u8]) -> bool {
+    matches!(b, [b'J', b'R', b'M', b'I', 0, 2, 0x4b..=0x4d, ..])
+}
+
+/// HL7 v2 over MLLP: the start block `0B`, then a message header segment.
+pub(super) fn hl7(b: &[u8]) -> bool {
+    b.starts_with(b"\x0bMSH|")
+}
+
+/// Beckhoff ADS over AMS/TCP: a reserved zero, the length of the AMS
+/// packet, an AMS header whose command, state flags and data length
+/// agree.
+pub(super) fn ads(b: &[u8]) -> bool {
+    let Some(h) = b.get(..38) else {
+        return false;
+    };
+    let le32 = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]) as usize;
+    let len = le32(2);
+    let command = u16::from_le_bytes([h[22], h[23]]);
+    let state = u16::from_le_bytes([h[24], h[25]]);
+    h[..2] == [0, 0]
+        && command <= 9
+        && matches!(state & !0x0040, 0x0004 | 0x0005)
+        && le32(26) + 32 == len
+        && framed(b, len + 6, |n| n.starts_with(&[0, 0]))
+}
+
+/// AFP over DSI: flags (request, reply), a command 1–8, the total data
+/// length the bytes hold, reserved zero.
+pub(super) fn afp(b: &[u8]) -> bool {
+    let Some(h) = b.get(..16) else {
+        return false;
+    };
+    let len = u32::from_be_bytes([h[8], h[9], h[10], h[11]]) as usize;
+    matches!(h[0], 0 | 1)
+        && (1..=8).contains(&h[1])
+        && h[12..16] == [0; 4]
+        && len <= 1 << 20
+        && framed(b, len + 16, |n| matches!(n.first(), Some(0 | 1)))
+}
+
+/// An eDonkey/eMule message: protocol byte (eDonkey, eMule, packed), a
+/// little-endian length the bytes hold, and a hello as the first opcode.
+pub(super) fn edonkey(b: &[u8]) -> bool {
+    let [0xe3 | 0xc5 | 0xd4, l0, l1, l2, l3, 0x01 | 0x4c, ..] = b else {
+        return false;
+    };
+    let len = u32::from_le_bytes([*l0, *l1, *l2, *l3]) as usize;
+    (2..=1 << 20).contains(&len)
+        && framed(b, len + 5, |n| {
+            matches!(n.first(), Some(0xe3 | 0xc5 | 0xd4))
+        })
+}
+
+/// The first COTP data (DT) payload after the connection request of an
+/// ISO-TSAP connection (TPKT framing, TSAP parameters: port 102).
+fn iso_tsap_data(b: &[u8]) -> Option<u8> {
+    let mut at = 0;
+    let mut saw_cr = false;
+    while let Some(&[3, 0, l0, l1]) = b.get(at..at + 4) {
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let frame = b.get(at + 4..at + len.max(4))?;
+        match frame {
+            [_, 0xe0 | 0xd0, _, _, _, _, _, p, ..] if (0xc0..=0xc2).contains(p) => saw_cr = true,
+            [2, 0xf0, 0x80, first, ..] if saw_cr => return Some(*first),
+            _ => return None,
+        }
+        at += len;
+    }
+    None
+}
+
+/// S7comm or S7comm-plus over ISO-TSAP: its first data PDU opens with
+/// protocol id `32` or `72`.
+pub(super) fn s7comm(b: &[u8]) -> bool {
+    matches!(iso_tsap_data(b), Some(0x32 | 0x72))
+}
+
+/// MMS over ISO-TSAP: its first data PDU is an ISO 8327 session connect
+/// (or accept) SPDU.
+pub(super) fn mms(b: &[u8]) -> bool {
+    matches!(iso_tsap_data(b), Some(0x0d | 0x0e))
+}
+
+/// TRDP (IEC 61375-2-3): a sequence counter, protocol version 1.x and a
+/// process- or message-data type (`Pd`, `Pr`, `Pp`, `Pe`, `Mn`, `Mr`,
+/// `Mp`, `Mq`, `Mc`, `Me`).
+pub(super) fn trdp(b: &[u8]) -> bool {
+    matches!(
+        b.get(4..8),
+        Some(
+            [1, _, b'P', b'd' | b'r' | b'p' | b'e']
+                | [1, _, b'M', b'n' | b'r' | b'p' | b'q' | b'c' | b'e']
+        )
+    ) && b.len() >= 40
+}

@@ -302,3 +302,54 @@ pub(super) fn stratum(b: &[u8]) -> bool {
             || has(b"\"method\": \"mining.")
             || (has(b"\"method\":\"login\"") && has(b"\"agent\"")))
 }
+
+/// A FIX session message: `8=FIX` (or `8=FIXT`) begin string, then the
+/// body length tag, SOH-separated.
+pub(super) fn fix(b: &[u8]) -> bool {
+    (b.starts_with(b"8=FIX.") || b.starts_with(b"8=FIXT."))
+        && b.iter()
+            .take(16)
+            .position(|&c| c == 1)
+            .is_some_and(|i| b[i + 1..].starts_with(b"9="))
+}
+
+/// An NNTP server greeting (`200`/`201` naming NNTP or news) or a
+/// reader's `MODE READER`.
+pub(super) fn nntp(b: &[u8]) -> bool {
+    if !matches!(b.first(), Some(b'2' | b'M')) {
+        return false;
+    }
+    first_line(b).is_some_and(|l| {
+        ((l.starts_with(b"200 ") || l.starts_with(b"201 "))
+            && (contains_ci(l, b"NNTP") || contains_ci(l, b"news")))
+            || l == b"MODE READER"
+    })
+}
+
+/// TiVo's discovery beacon: `tivoconnect=1` first.
+pub(super) fn tivoconnect(b: &[u8]) -> bool {
+    super::starts_ci(b, b"tivoconnect=")
+}
+
+/// A Megaco/H.248 text message: `MEGACO/1` or its compact `!/1`, then a
+/// message identifier (`[address]` or `<name>`).
+pub(super) fn megaco(b: &[u8]) -> bool {
+    let rest = if let Some(r) = b.strip_prefix(b"MEGACO/") {
+        r
+    } else if let Some(r) = b.strip_prefix(b"!/") {
+        r
+    } else {
+        return false;
+    };
+    matches!(rest, [b'1'..=b'3', b' ', b'[' | b'<', ..])
+}
+
+/// Checkmk's agent output header.
+pub(super) fn checkmk(b: &[u8]) -> bool {
+    b.starts_with(b"<<<check_mk>>>")
+}
+
+/// The rsync daemon greeting `@RSYNCD: <version>`.
+pub(super) fn rsync(b: &[u8]) -> bool {
+    b.starts_with(b"@RSYNCD: ") && b.get(9).is_some_and(u8::is_ascii_digit)
+}
