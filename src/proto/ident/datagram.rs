@@ -28,7 +28,8 @@ pub(super) fn utp_syn(b: &[u8]) -> bool {
 
 /// A STUN message (RFC 5389): the two top bits clear, a length that is a
 /// multiple of 4 and fits, the magic cookie; or a classic (RFC 3489)
-/// binding or shared-secret message whose attributes fill it exactly.
+/// binding or shared-secret message whose attributes (standard ones, or
+/// vendor ones below 0x200, as Zoom's 0x101) fill it exactly.
 pub(super) fn stun(b: &[u8]) -> bool {
     match b {
         [t0, _, l0, l1, 0x21, 0x12, 0xa4, 0x42, ..] => {
@@ -48,7 +49,7 @@ pub(super) fn stun(b: &[u8]) -> bool {
             let mut at = 20;
             while let Some(&[a0, a1, l0, l1]) = b.get(at..at + 4) {
                 let attr = u16::from_be_bytes([a0, a1]);
-                if !(1..=0x30).contains(&attr) && attr < 0x8000 {
+                if attr == 0 || (0x0200..0x8000).contains(&attr) {
                     return false;
                 }
                 at += 4 + usize::from(u16::from_be_bytes([l0, l1])).div_ceil(4) * 4;

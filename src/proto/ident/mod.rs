@@ -692,6 +692,12 @@ mod tests {
                 "someip",
             ),
         ]);
+        // Classic STUN with a vendor attribute (Zoom's 0x0101, 20 bytes).
+        let mut zoom = vec![0, 1, 0, 24];
+        zoom.extend([9; 16]);
+        zoom.extend([1, 1, 0, 20]);
+        zoom.extend(b"12345678901234567890");
+        cases.push((zoom, false, "stun"));
         // ONC RPC call to NFS (program 100003) over UDP, AUTH_NULL.
         let mut rpc = vec![0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 2];
         rpc.extend(100_003u32.to_be_bytes());
