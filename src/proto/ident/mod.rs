@@ -118,6 +118,7 @@ pub const DETECTORS: &[Detector] = &[
     both("corba", stream::giop),
     both("c37118", stream::c37118),
     tcp("hartip", stream::hartip),
+    udp("hartip", stream::hartip_datagram),
     tcp("dlms", stream::dlms),
     udp("dlms", stream::dlms_wrapper),
     tcp("openwire", stream::openwire),

@@ -551,6 +551,11 @@ pub(super) fn hartip(b: &[u8]) -> bool {
     len >= 8 && framed(b, len, |n| n.first() == Some(&1))
 }
 
+/// HART-IP over UDP: the header alone, its byte count the datagram's.
+pub(super) fn hartip_datagram(b: &[u8]) -> bool {
+    hartip(b) && b.len() >= 8 && usize::from(u16::from_be_bytes([b[6], b[7]])) == b.len()
+}
+
 /// DLMS/COSEM (IEC 62056): an HDLC frame (flag `7E`, frame format type
 /// A, its length, the closing flag) or the TCP wrapper (version 1, the
 /// length of what follows).
