@@ -181,6 +181,25 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// The flow's application protocol (`app_protocol`) and how it was
+    /// found (`app_confidence`): by content, `dpi` (a protocol IP carries
+    /// directly by its header's protocol number, as nDPI names ICMP or
+    /// ESP), else by a well-known TCP/UDP port, `port`.
+    pub fn app_protocol(&self) -> Option<(&'static str, &'static str)> {
+        use crate::proto::ident::{by_ip_protocol, by_port};
+        if let Some(p) = self.app.as_ref().and_then(|a| a.protocol()) {
+            return Some((p, "dpi"));
+        }
+        if let Some(p) = by_ip_protocol(self.key.protocol) {
+            return Some((p, "dpi"));
+        }
+        let (k, tcp) = (&self.key, self.key.protocol == 6);
+        matches!(k.protocol, 6 | 17)
+            .then(|| by_port(k.src_port, k.dst_port, tcp))
+            .flatten()
+            .map(|p| (p, "port"))
+    }
+
     /// Start time in seconds since the epoch.
     pub fn start_time(&self) -> f64 {
         ns_to_s(self.start_ns)

@@ -412,12 +412,22 @@ fn read_fields(info: &mut AppInfo, done: &mut u8, dir: usize, bytes: &[u8]) {
     let Some(name) = info.ident.filter(|_| *done & bit == 0) else {
         return;
     };
-    let mut f = info.fields.take().map(|b| *b).unwrap_or_default();
-    if crate::proto::ident::fields::read(name.as_str(), dir == 0, bytes, &mut f) {
+    let read =
+        |f: &mut AppFields| crate::proto::ident::fields::read(name.as_str(), dir == 0, bytes, f);
+    // Read in place once boxed; boxed only when something was found.
+    let finished = match info.fields.as_deref_mut() {
+        Some(f) => read(f),
+        None => {
+            let mut f = AppFields::default();
+            let finished = read(&mut f);
+            if !f.is_empty() {
+                info.fields = Some(Box::new(f));
+            }
+            finished
+        }
+    };
+    if finished {
         *done |= bit;
-    }
-    if !f.is_empty() {
-        info.fields = Some(Box::new(f));
     }
 }
 

@@ -553,3 +553,24 @@ pub(super) fn pfcp(b: &[u8]) -> bool {
         && matches!(ty, 1..=15 | 50..=57)
         && usize::from(u16::from_be_bytes([*l0, *l1])) + 4 == b.len()
 }
+
+/// An ONC RPC call over UDP of an NFS program.
+pub(super) fn nfs_udp(b: &[u8]) -> bool {
+    stream::rpc_call(b).is_some_and(stream::nfs_program)
+}
+
+/// Another ONC RPC program's call (the portmapper and the rest).
+pub(super) fn rpc_udp(b: &[u8]) -> bool {
+    stream::rpc_call(b).is_some()
+}
+
+/// HART-IP over UDP: the header alone, its byte count the datagram's.
+pub(super) fn hartip_datagram(b: &[u8]) -> bool {
+    stream::hartip(b) && b.len() >= 8 && usize::from(u16::from_be_bytes([b[6], b[7]])) == b.len()
+}
+
+/// DLMS/COSEM's UDP wrapper alone (version 1, wports, the length of the
+/// rest exactly): HDLC's framing is too short a proof in a datagram.
+pub(super) fn dlms_wrapper(b: &[u8]) -> bool {
+    matches!(b, [0, 1, _, _, _, _, l0, l1, ..] if usize::from(u16::from_be_bytes([*l0, *l1])) + 8 == b.len() && b.len() > 8)
+}

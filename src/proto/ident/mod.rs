@@ -28,7 +28,7 @@ mod stream;
 mod text;
 
 pub use datagram::{rtp_continues, rtp_header};
-pub use ports::by_port;
+pub use ports::{by_ip_protocol, by_port};
 
 /// Where a detector applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,7 @@ pub const DETECTORS: &[Detector] = &[
     udp("openvpn", datagram::openvpn_reset),
     tcp("kerberos", stream::kerberos_tcp),
     udp("kerberos", datagram::kerberos),
-    both("ldap", stream::ldap),
+    both("ldap", asn1::ldap),
     tcp("diameter", stream::diameter),
     tcp("kafka", stream::kafka),
     tcp("ajp", stream::ajp),
@@ -101,8 +101,8 @@ pub const DETECTORS: &[Detector] = &[
     both("enip", stream::enip),
     tcp("opcua", stream::opcua),
     tcp("nfs", stream::nfs_tcp),
-    udp("nfs", stream::nfs_udp),
-    udp("rpc", stream::rpc_udp),
+    udp("nfs", datagram::nfs_udp),
+    udp("rpc", datagram::rpc_udp),
     udp("hsrp", datagram::hsrp),
     udp("bfd", datagram::bfd),
     udp("syncthing", datagram::syncthing),
@@ -118,9 +118,9 @@ pub const DETECTORS: &[Detector] = &[
     both("corba", stream::giop),
     both("c37118", stream::c37118),
     tcp("hartip", stream::hartip),
-    udp("hartip", stream::hartip_datagram),
+    udp("hartip", datagram::hartip_datagram),
     tcp("dlms", stream::dlms),
-    udp("dlms", stream::dlms_wrapper),
+    udp("dlms", datagram::dlms_wrapper),
     tcp("openwire", stream::openwire),
     tcp("jrmi", stream::jrmi),
     tcp("hl7", stream::hl7),

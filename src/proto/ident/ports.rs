@@ -1,5 +1,6 @@
 //! The last resort: well-known ports (`app_confidence` `port`), IANA's
-//! registrations for the protocols named by content, per transport.
+//! registrations for the protocols named by content, per transport; and
+//! the names of protocols IP carries directly, by protocol number.
 
 /// (port, TCP name, UDP name); `None` where IANA registers nothing on that
 /// transport or the protocol does not run on it.
@@ -95,6 +96,22 @@ pub fn by_port(a: u16, b: u16, tcp: bool) -> Option<&'static str> {
         } else {
             PORTS[i].2
         }
+    })
+}
+
+/// A protocol IP carries directly (not TCP or UDP), by its number.
+pub fn by_ip_protocol(protocol: u8) -> Option<&'static str> {
+    Some(match protocol {
+        1 => "icmp",
+        2 => "igmp",
+        47 => "gre",
+        50 | 51 => "ipsec",
+        58 => "icmpv6",
+        89 => "ospf",
+        103 => "pim",
+        112 => "vrrp",
+        132 => "sctp",
+        _ => return None,
     })
 }
 

@@ -1,7 +1,8 @@
 //! Detectors of binary protocols over TCP: a header whose fixed fields
 //! hold the protocol's values and whose length agrees with the bytes (the
 //! message fills them, another header follows it, or a long first piece
-//! of it is there).
+//! of it is there). The registry also offers a few of them datagrams
+//! (EtherNet/IP, GIOP, C37.118, TRDP), whose framing is the same.
 
 use super::asn1;
 
@@ -291,11 +292,6 @@ pub(super) fn kerberos_tcp(b: &[u8]) -> bool {
     (len == m.len() || (len > m.len() && m.len() >= 64)) && asn1::kerberos(m).is_some()
 }
 
-/// An LDAP message (over TCP, or CLDAP over UDP).
-pub(super) fn ldap(b: &[u8]) -> bool {
-    asn1::ldap(b)
-}
-
 /// TLS records without a hello (a capture that starts mid-connection):
 /// record headers (type 20–23, version 3.0–3.3, a length within the
 /// record bound) that the bytes hold, chained to the end of the bytes: two
@@ -466,7 +462,7 @@ pub(super) fn rpc_call(b: &[u8]) -> Option<u32> {
 }
 
 /// NFS and its companion programs (mount, lock, status, ACL).
-fn nfs_program(p: u32) -> bool {
+pub(super) fn nfs_program(p: u32) -> bool {
     matches!(p, 100_003 | 100_005 | 100_021 | 100_024 | 100_227)
 }
 
@@ -477,16 +473,6 @@ pub(super) fn nfs_tcp(b: &[u8]) -> bool {
     };
     let len = (u32::from_be_bytes([*m0, *m1, *m2, *m3]) & 0x7fff_ffff) as usize;
     len >= 40 && framed(call, len, |_| true) && rpc_call(call).is_some_and(nfs_program)
-}
-
-/// An ONC RPC call over UDP of an NFS program.
-pub(super) fn nfs_udp(b: &[u8]) -> bool {
-    rpc_call(b).is_some_and(nfs_program)
-}
-
-/// Another ONC RPC program's call (the portmapper and the rest).
-pub(super) fn rpc_udp(b: &[u8]) -> bool {
-    rpc_call(b).is_some()
 }
 
 /// A Bitcoin P2P message header: a network's magic (main, testnet3,
@@ -551,11 +537,6 @@ pub(super) fn hartip(b: &[u8]) -> bool {
     len >= 8 && framed(b, len, |n| n.first() == Some(&1))
 }
 
-/// HART-IP over UDP: the header alone, its byte count the datagram's.
-pub(super) fn hartip_datagram(b: &[u8]) -> bool {
-    hartip(b) && b.len() >= 8 && usize::from(u16::from_be_bytes([b[6], b[7]])) == b.len()
-}
-
 /// DLMS/COSEM (IEC 62056): an HDLC frame (flag `7E`, frame format type
 /// A, its length, the closing flag) or the TCP wrapper (version 1, the
 /// length of what follows).
@@ -571,12 +552,6 @@ pub(super) fn dlms(b: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// DLMS/COSEM's UDP wrapper alone (version 1, wports, the length of the
-/// rest exactly): HDLC's framing is too short a proof in a datagram.
-pub(super) fn dlms_wrapper(b: &[u8]) -> bool {
-    matches!(b, [0, 1, _, _, _, _, l0, l1, ..] if usize::from(u16::from_be_bytes([*l0, *l1])) + 8 == b.len() && b.len() > 8)
 }
 
 /// ActiveMQ's OpenWire: a length, then the WireFormatInfo command and

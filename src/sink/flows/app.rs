@@ -51,35 +51,6 @@ fn quic_version_text(v: u32, b: &mut StringBuilder) -> bool {
     .is_ok()
 }
 
-/// The flow's application protocol and how it was found: by content
-/// (`dpi`; for a protocol IP carries directly, by its header's protocol
-/// number, as nDPI names ICMP or ESP), else by a well-known TCP/UDP port
-/// (`port`).
-fn app_name(f: &Flow) -> Option<(&'static str, &'static str)> {
-    if let Some(p) = f.app.as_ref().and_then(|a| a.protocol()) {
-        return Some((p, "dpi"));
-    }
-    let over_ip = match f.key.protocol {
-        1 => Some("icmp"),
-        2 => Some("igmp"),
-        47 => Some("gre"),
-        50 | 51 => Some("ipsec"),
-        58 => Some("icmpv6"),
-        89 => Some("ospf"),
-        103 => Some("pim"),
-        112 => Some("vrrp"),
-        132 => Some("sctp"),
-        _ => None,
-    };
-    if let Some(p) = over_ip {
-        return Some((p, "dpi"));
-    }
-    matches!(f.key.protocol, 6 | 17)
-        .then(|| crate::proto::ident::by_port(f.key.src_port, f.key.dst_port, f.key.protocol == 6))
-        .flatten()
-        .map(|p| (p, "port"))
-}
-
 fn http(f: &Flow) -> Option<&crate::proto::http::HttpInfo> {
     f.app.as_ref()?.http.as_deref()
 }
@@ -150,13 +121,13 @@ pub(super) fn app_columns() -> Vec<ColumnSpec> {
         opt_str_col(
             "app_protocol",
             "application protocol: from the flow's bytes (a protocol IP carries directly: its protocol number), else (app_confidence port) from its well-known port; names in `schemas/protocols.md`; null if neither",
-            |f, b| app_name(f).is_some_and(|(p, _)| b.write_str(p).is_ok()),
+            |f, b| f.app_protocol().is_some_and(|(p, _)| b.write_str(p).is_ok()),
         ),
         str_col(
             "app_confidence",
             "how app_protocol was found: dpi (the bytes), port (a well-known port only), none",
             |r, b| {
-                let _ = b.write_str(app_name(r.flow).map_or("none", |(_, c)| c));
+                let _ = b.write_str(r.flow.app_protocol().map_or("none", |(_, c)| c));
             },
         ),
         opt_str_col("sni", "server name of the TLS or QUIC ClientHello (SNI), or of a Google QUIC CHLO", |f, b| {
