@@ -623,17 +623,23 @@ fn version_negotiation_then_v2() {
     assert_eq!(t.info().restarts, 0, "no earlier keys to replace");
 }
 
+/// A new tracker fed one v1 client Initial carrying `frames`, and what it
+/// said.
+fn first_initial(frames: &[u8]) -> (QuicTracker, Status) {
+    let mut t = QuicTracker::new();
+    let status = t.datagram(&seal(VERSION_1, DCID, SCID, 0, frames, true), true);
+    (t, status)
+}
+
 #[test]
 fn crypto_past_the_cap_gives_up() {
     let frames = crypto_frame(MAX_CRYPTO_BYTES, b"x");
-    let mut t = QuicTracker::new();
-    let status = t.datagram(&seal(VERSION_1, DCID, SCID, 0, &frames, true), true);
+    let (t, status) = first_initial(&frames);
     assert_eq!(status, Status::GaveUp(GiveUp::CryptoCap));
     assert!(t.is_finished());
     // A hello that says it is longer than the cap gives up at once.
     let frames = crypto_frame(0, &[1, 0, 0x50, 0]);
-    let mut t = QuicTracker::new();
-    let status = t.datagram(&seal(VERSION_1, DCID, SCID, 0, &frames, true), true);
+    let (_, status) = first_initial(&frames);
     assert_eq!(status, Status::GaveUp(GiveUp::CryptoCap));
 }
 
@@ -643,8 +649,7 @@ fn crypto_in_too_many_pieces_gives_up() {
     for i in 1..=MAX_CRYPTO_RANGES + 1 {
         frames.extend(crypto_frame(i * 4, b"xx"));
     }
-    let mut t = QuicTracker::new();
-    let status = t.datagram(&seal(VERSION_1, DCID, SCID, 0, &frames, true), true);
+    let (_, status) = first_initial(&frames);
     assert_eq!(status, Status::GaveUp(GiveUp::CryptoFragmented));
 }
 
@@ -668,8 +673,7 @@ fn crypto_stream_first_arrival_wins_and_merges() {
 #[test]
 fn not_a_hello_gives_up_with_the_tls_reason() {
     let frames = crypto_frame(0, &[2, 0, 0, 4, 3, 3, 0, 0]);
-    let mut t = QuicTracker::new();
-    let status = t.datagram(&seal(VERSION_1, DCID, SCID, 0, &frames, true), true);
+    let (_, status) = first_initial(&frames);
     assert!(
         matches!(status, Status::GaveUp(GiveUp::BadClientHello(_))),
         "{status:?}"
