@@ -10,7 +10,8 @@
 //! - [`inspect`]: per-file summaries (`wa1kpcap inspect`);
 //! - [`convert`]: captures to a Parquet dataset (`wa1kpcap convert`);
 //! - [`sink`]: the `flows` table as Arrow batches and atomic Parquet files;
-//! - [`sample`]: a generated sample capture and protocol-message fixtures.
+//! - [`sample`]: a generated sample capture and protocol-message fixtures;
+//! - [`keyed`]: the secret hash keys of every table keyed by wire data.
 
 pub mod analyzer;
 pub mod capture;
@@ -20,6 +21,7 @@ pub mod features;
 pub mod filter;
 pub mod flow;
 pub mod inspect;
+pub mod keyed;
 pub mod proto;
 pub mod sample;
 pub mod sink;

@@ -1209,7 +1209,7 @@ fn streamed_units_give_the_collected_tables() {
         parallel_min_bytes: 0,
         ..opts()
     };
-    let units = wa1kpcap::convert::plan_units(&found, false);
+    let units = wa1kpcap::convert::plan_units(&found, &o).unwrap();
     let whole = wa1kpcap::convert::collect_units(&analyzer, units.clone(), &o).unwrap();
     let (tx, rx) = crossbeam_channel::bounded(1);
     let reader = std::thread::spawn(move || rx.iter().collect::<Vec<_>>());
@@ -1248,6 +1248,7 @@ fn a_mid_sized_job_runs_parallel_only_when_nothing_runs_beside_it() {
         inputs: vec![Input::file(PathBuf::from("x.pcap"), "x.pcap".into())],
         bytes: mib << 20,
         plan_jobs,
+        dispatch_key: wa1kpcap::keyed::DispatchKey::from_u128(1),
     };
     let o = opts(); // 2 threads
     assert_eq!(job(48, 1).workers(&o), 2, "alone: both threads");
@@ -1266,7 +1267,7 @@ fn a_mid_sized_job_runs_parallel_only_when_nothing_runs_beside_it() {
         Input::file(big, "big.pcap".into()),
         Input::file(small, "small.pcap".into()),
     ];
-    let units = wa1kpcap::convert::plan_units(&inputs, false);
+    let units = wa1kpcap::convert::plan_units(&inputs, &opts()).unwrap();
     assert_eq!(
         units.iter().map(|u| u.plan_jobs).collect::<Vec<_>>(),
         [2, 2]

@@ -83,6 +83,18 @@ pub(crate) fn options(opts: &Bound<'_, PyDict>) -> PyResult<(Analyzer, ConvertOp
                 }
             }
             "stitch" => c.stitch = v.extract()?,
+            // The dispatch key (hex digits, or an int): a dataset the same
+            // run to run ([`wa1kpcap::keyed`]).
+            "hash_seed" => {
+                c.hash_seed = match v.extract::<Option<String>>() {
+                    Ok(s) => s.map(|s| {
+                        wa1kpcap::keyed::DispatchKey::from_hex(s.trim())
+                            .ok_or_else(|| bad("must be 1 to 32 hex digits"))
+                    }),
+                    Err(_) => Some(Ok(wa1kpcap::keyed::DispatchKey::from_u128(v.extract()?))),
+                }
+                .transpose()?
+            }
             // None or 0: no bound (the engine's default applies when the
             // key is absent).
             "max_memory_mib" => {

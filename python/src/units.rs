@@ -54,7 +54,7 @@ fn plan_units(
         }
         None => DatasetPlan {
             settings: serde_json::Value::Null,
-            units: convert::plan_units(&found, opts.stitch),
+            units: convert::plan_units(&found, &opts).map_err(convert_error)?,
             reused: Vec::new(),
         },
     };

@@ -18,6 +18,12 @@ import pytest
 
 import wa1kpcap
 
+# One dispatch key for every dataset these tests write (the CLI's and
+# Spark's alike), so that datasets of large or stitched captures compare
+# file for file, as a user fixes it with PYTHONHASHSEED-style
+# WA1KPCAP_HASH_SEED; without it each dataset draws its own secret key.
+os.environ.setdefault("WA1KPCAP_HASH_SEED", "5eed")
+
 
 # A self-signed P-256 certificate made for these tests (openssl req -x509,
 # CN=cert.example, O=Wa1k Test, C=DE, SAN cert.example, www.cert.example).

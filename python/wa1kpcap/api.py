@@ -39,7 +39,7 @@ def parse_protocols(app_layer_parsing: str) -> bool:
                          f"not {app_layer_parsing!r}") from None
 _ENGINE_KEYS = {"udp_timeout", "tcp_cleanup_timeout", "filter_ack", "filter_rst", "filter_retrans",
                 "compute_statistics", "enable_reassembly", "max_sequence_len", "max_flows", "threads", "stitch",
-                "max_memory_mib"}
+                "max_memory_mib", "hash_seed"}
 
 
 def _paths(inputs: Union[PathLike, Iterable[PathLike]]) -> list[str]:

@@ -3,12 +3,13 @@
 //! `if_tsoffset`. Enhanced, simple and obsolete packet blocks carry packets.
 //!
 //! Block framing (type, both lengths) is checked here so that a garbage
-//! length is reported as such; pcap-parser decodes the blocks' contents.
+//! length is reported as such; pcap-parser decodes the section and
+//! interface blocks' contents, packet blocks are read in place.
 
 use pcap_parser::nom;
 use pcap_parser::pcapng::{
-    parse_enhancedpacketblock_be, parse_enhancedpacketblock_le, parse_interfacedescriptionblock_be,
-    parse_interfacedescriptionblock_le, parse_sectionheaderblock,
+    parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
+    parse_sectionheaderblock,
 };
 
 use super::record::{LinkType, RawPacket, Step, MAX_RECORD_BYTES};
@@ -203,29 +204,40 @@ impl PcapNgParser {
     }
 
     fn enhanced_packet<'a>(&mut self, block: &'a [u8], frame: u64) -> Step<'a> {
-        let parsed = if self.big_endian {
-            parse_enhancedpacketblock_be(block)
-        } else {
-            parse_enhancedpacketblock_le(block)
+        // EPB (pcapng §4.3): type, len, interface id, ts high, ts low,
+        // caplen, original length, data, options. Read in place: pcap-parser's
+        // EPB parser also decodes every option into a vector, which nothing
+        // here uses, so a block of thousands of options cost 35 µs
+        // (`pcapng_option_flood`, benches/hostile.rs); options are skipped.
+        let (Some(if_id), Some(ts_high), Some(ts_low), Some(caplen), Some(origlen)) = (
+            self.u32_at(block, 8),
+            self.u32_at(block, 12),
+            self.u32_at(block, 16),
+            self.u32_at(block, 20),
+            self.u32_at(block, 24),
+        ) else {
+            return Step::Corrupt("enhanced packet block malformed");
         };
-        let epb = match parsed {
-            Ok((_, epb)) => epb,
-            Err(_) => return Step::Corrupt("enhanced packet block malformed"),
+        let Some(data) = (caplen as usize)
+            .checked_add(28)
+            .filter(|&end| end <= block.len().saturating_sub(4))
+            .and_then(|end| block.get(28..end))
+        else {
+            return Step::Corrupt("enhanced packet block malformed");
         };
-        let iface = match self.interfaces.get(epb.if_id as usize) {
+        let iface = match self.interfaces.get(if_id as usize) {
             Some(i) => *i,
             None => return Step::Corrupt("packet refers to an undeclared interface"),
         };
-        let caplen = (epb.caplen as usize).min(epb.data.len());
-        let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+        let units = (u64::from(ts_high) << 32) | u64::from(ts_low);
         Step::Packet(
             RawPacket {
                 ts_ns: super::time::units_to_ns(units, iface.tsresol, iface.tsoffset_s),
-                wire_len: epb.origlen,
+                wire_len: origlen,
                 frame,
-                interface: epb.if_id,
+                interface: if_id,
                 linktype: iface.linktype,
-                data: &epb.data[..caplen],
+                data,
             },
             block.len(),
         )

@@ -134,12 +134,23 @@ struct ConvertArgs {
     /// instead of growing.
     #[arg(long, value_name = "MIB")]
     max_memory: Option<u64>,
+    /// The secret (1 to 32 hex digits) that spreads a large capture's
+    /// packets over the workers, and so decides its flow ids: by default
+    /// the dataset's own, drawn at random when it is created (or
+    /// WA1KPCAP_HASH_SEED). Fix it for a dataset that is the same run to
+    /// run; keep it unknown to whoever shapes the traffic.
+    #[arg(long, value_name = "HEX", value_parser = parse_hash_seed)]
+    hash_seed: Option<wa1kpcap::keyed::DispatchKey>,
     /// Print the run summary as one JSON object.
     #[arg(long)]
     json: bool,
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
+}
+
+fn parse_hash_seed(s: &str) -> Result<wa1kpcap::keyed::DispatchKey, String> {
+    wa1kpcap::keyed::DispatchKey::from_hex(s).ok_or_else(|| "1 to 32 hex digits".to_string())
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -300,6 +311,7 @@ fn convert(c: &ConvertArgs, args: &AnalyzerArgs) -> anyhow::Result<i32> {
         raw_bytes: c.raw_bytes,
         filter,
         stitch: c.stitch,
+        hash_seed: c.hash_seed,
         max_memory_bytes: match c.max_memory {
             None => Some(wa1kpcap::convert::DEFAULT_MAX_MEMORY_BYTES),
             Some(0) => None,

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyzer::Analyzer;
 use crate::filter::PacketFilter;
+use crate::keyed::DispatchKey;
 pub use crate::sink::Format;
 
 pub use discover::{discover, discover_all, Discovered, Input};
@@ -93,6 +94,10 @@ pub struct ConvertOptions {
     /// at a time, on all threads; smaller ones run side by side, one thread
     /// each (no channel to pay for).
     pub parallel_min_bytes: u64,
+    /// The secret that spreads a packet-parallel job's packets over its
+    /// workers ([`crate::keyed::DispatchKey`]); `None`: the dataset's
+    /// own, else `WA1KPCAP_HASH_SEED`, else a random one.
+    pub hash_seed: Option<DispatchKey>,
 }
 
 impl Default for ConvertOptions {
@@ -111,6 +116,7 @@ impl Default for ConvertOptions {
             max_memory_bytes: Some(DEFAULT_MAX_MEMORY_BYTES),
             progress: None,
             parallel_min_bytes: PARALLEL_MIN_BYTES,
+            hash_seed: None,
         }
     }
 }
@@ -179,6 +185,8 @@ pub enum ConvertError {
     Io(#[from] std::io::Error),
     #[error("{dir} holds a dataset written with other settings ({file}); use --overwrite to start afresh")]
     SettingsDiffer { dir: String, file: String },
+    #[error("hash seed: {0}")]
+    HashSeed(String),
     #[error("--stitch needs inputs that can be memory-mapped or streamed in order: {0}")]
     Stitch(String),
     #[error("{dir} is being written by another conversion (it holds {lock}); wait for it to end or choose another output directory")]
@@ -229,6 +237,9 @@ struct DoneMarker {
     /// reports them as the first attempt did (absent in older markers).
     #[serde(default)]
     totals: RunTotals,
+    /// Its files as committed (absent in older markers: not checked).
+    #[serde(default)]
+    files: Vec<FileStamp>,
 }
 
 /// One unit of work: one input, or every input when stitching. Units run
@@ -245,6 +256,9 @@ pub struct Job {
     /// so that job runs packet-parallel too.
     #[serde(default)]
     pub plan_jobs: u32,
+    /// The key that picks each packet's worker (the dataset's).
+    #[serde(default = "DispatchKey::random")]
+    pub dispatch_key: DispatchKey,
 }
 
 impl Job {
@@ -314,14 +328,33 @@ pub fn plan_dataset(
         let _ = std::fs::remove_file(out_dir.join("manifest.json"));
     }
     std::fs::create_dir_all(out_dir.join(MARKER_DIR))?;
-    let settings = settings_json(analyzer, &opts);
+    // The dataset keeps one dispatch key: asked for, else the one its
+    // markers record (a resumed run numbers flows as the first did), else
+    // a new secret.
+    let key = match DispatchKey::requested(opts.hash_seed).map_err(ConvertError::HashSeed)? {
+        Some(k) => k,
+        None => recorded_key(out_dir).unwrap_or_else(DispatchKey::random),
+    };
+    let settings = settings_json(analyzer, &opts, key);
     let done = read_markers(out_dir, &settings)?;
-    let jobs = plan(inputs, &done, opts.stitch);
+    let jobs = plan(inputs, &done, opts.stitch, key);
     let mut live: HashSet<u32> = done.values().map(|m| m.capture_index).collect();
     let mut reused = Vec::new();
     let mut units = Vec::new();
     for job in jobs {
-        match done.get(&job.inputs[0].rel).and_then(|m| reusable(m, &job)) {
+        let marker = done.get(&job.inputs[0].rel);
+        let broken = marker.and_then(|m| tampered(out_dir, m));
+        if let Some(why) = &broken {
+            eprintln!(
+                "{}: capture {} is converted again: {why}",
+                out_dir.display(),
+                job.inputs[0].rel
+            );
+        }
+        match marker
+            .filter(|_| broken.is_none())
+            .and_then(|m| reusable(m, &job))
+        {
             Some(r) => reused.push((job.index, r)),
             None => {
                 // An input that changed since its marker: redone from scratch.
@@ -354,7 +387,7 @@ pub fn run_unit(
     clean: bool,
 ) -> Result<UnitResult, ConvertError> {
     let opts = normalized(opts);
-    let settings = settings_json(analyzer, &opts);
+    let settings = settings_json(analyzer, &opts, unit.dispatch_key);
     if clean {
         if let Some(done) = finished_unit(out_dir, &settings, unit) {
             return Ok(done);
@@ -372,7 +405,7 @@ pub fn run_unit(
 fn finished_unit(out_dir: &Path, settings: &serde_json::Value, unit: &Job) -> Option<UnitResult> {
     let bytes = std::fs::read(marker_path(out_dir, unit.index)).ok()?;
     let m: DoneMarker = serde_json::from_slice(&bytes).ok()?;
-    if &m.settings != settings || m.capture_index != unit.index {
+    if &m.settings != settings || m.capture_index != unit.index || tampered(out_dir, &m).is_some() {
         return None;
     }
     let reports = reusable(&m, unit)?;
@@ -399,11 +432,26 @@ fn finish_unit(
 ) -> Result<UnitResult, ConvertError> {
     let totals = RunTotals::of_job(&r);
     if r.committed {
+        // The renames of its files durable before the marker that vouches
+        // for them.
+        let outputs: std::collections::BTreeSet<&String> =
+            r.reports.iter().flat_map(|i| &i.outputs).collect();
+        let dirs: std::collections::BTreeSet<PathBuf> = outputs
+            .iter()
+            .filter_map(|o| out_dir.join(o).parent().map(Path::to_path_buf))
+            .collect();
+        for d in dirs {
+            sync_dir(&d)?;
+        }
         let marker = DoneMarker {
             settings: settings.clone(),
             capture_index: r.index,
             reports: r.reports.clone(),
             totals: totals.clone(),
+            files: outputs
+                .iter()
+                .filter_map(|o| FileStamp::of(out_dir, o))
+                .collect(),
         };
         write_atomically(
             &marker_path(out_dir, r.index),
@@ -582,13 +630,17 @@ pub fn collect(
     inputs: &[Input],
     opts: &ConvertOptions,
 ) -> Result<Collected, ConvertError> {
-    collect_units(analyzer, plan_units(inputs, opts.stitch), opts)
+    collect_units(analyzer, plan_units(inputs, opts)?, opts)
 }
 
 /// The jobs of `inputs` as a new dataset numbers them: what
-/// [`collect_units`] runs, one unit per Spark task or all here.
-pub fn plan_units(inputs: &[Input], stitch: bool) -> Vec<Job> {
-    plan(inputs, &HashMap::new(), stitch)
+/// [`collect_units`] runs, one unit per Spark task or all here; their
+/// dispatch key is the one asked for, else a new secret.
+pub fn plan_units(inputs: &[Input], opts: &ConvertOptions) -> Result<Vec<Job>, ConvertError> {
+    let key = DispatchKey::requested(opts.hash_seed)
+        .map_err(ConvertError::HashSeed)?
+        .unwrap_or_else(DispatchKey::random);
+    Ok(plan(inputs, &HashMap::new(), opts.stitch, key))
 }
 
 /// As [`collect`], for units planned already (some of a larger plan: their
@@ -628,7 +680,10 @@ fn collect_into(
 ) -> Result<Collected, ConvertError> {
     let mut opts = normalized(opts);
     opts.partition_by = PartitionBy::None;
-    let settings = settings_json(analyzer, &opts);
+    let key = jobs
+        .first()
+        .map_or_else(DispatchKey::random, |j| j.dispatch_key);
+    let settings = settings_json(analyzer, &opts, key);
     if let Some(p) = &opts.progress {
         p.set_total(jobs.iter().map(|j| j.bytes).sum(), jobs.len() as u64);
     }
@@ -662,6 +717,15 @@ fn collect_into(
 
 fn marker_path(out_dir: &Path, index: u32) -> PathBuf {
     out_dir.join(MARKER_DIR).join(format!("{index:06}.json"))
+}
+
+/// The dispatch key the dataset's markers record, if any.
+fn recorded_key(out_dir: &Path) -> Option<DispatchKey> {
+    let rd = std::fs::read_dir(out_dir.join(MARKER_DIR)).ok()?;
+    rd.flatten().find_map(|e| {
+        let m: DoneMarker = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+        serde_json::from_value(m.settings.get("hash_seed")?.clone()).ok()
+    })
 }
 
 /// Finished jobs by their first input's capture name; an error if one was
@@ -702,7 +766,12 @@ fn read_markers(
 /// Group inputs into jobs and number them: a job already done keeps its
 /// number; a new one takes its position in the input list unless that is
 /// taken, then the next free number.
-fn plan(inputs: &[Input], done: &HashMap<String, DoneMarker>, stitch: bool) -> Vec<Job> {
+fn plan(
+    inputs: &[Input],
+    done: &HashMap<String, DoneMarker>,
+    stitch: bool,
+    dispatch_key: DispatchKey,
+) -> Vec<Job> {
     let groups: Vec<Vec<Input>> = if stitch {
         if inputs.is_empty() {
             vec![]
@@ -739,6 +808,7 @@ fn plan(inputs: &[Input], done: &HashMap<String, DoneMarker>, stitch: bool) -> V
                 inputs,
                 bytes,
                 plan_jobs,
+                dispatch_key,
             }
         })
         .collect()
@@ -784,7 +854,7 @@ fn reusable(m: &DoneMarker, job: &Job) -> Option<Vec<InputReport>> {
 }
 
 /// What decides the content of the dataset: a resumed run must match.
-fn settings_json(a: &Analyzer, o: &ConvertOptions) -> serde_json::Value {
+fn settings_json(a: &Analyzer, o: &ConvertOptions, key: DispatchKey) -> serde_json::Value {
     let c = a.config();
     serde_json::json!({
         "udp_timeout": c.udp_timeout_s,
@@ -807,14 +877,74 @@ fn settings_json(a: &Analyzer, o: &ConvertOptions) -> serde_json::Value {
         "certificates": o.certificates,
         "raw_bytes": o.raw_bytes,
         "stitch": o.stitch,
+        "hash_seed": key,
     })
 }
 
-/// Write a small file so that it appears whole or not at all.
+/// Write a small file so that it appears whole or not at all, and stays
+/// so through a power cut: the temporary is synced before the rename and
+/// the directory after it (else a marker could survive as an empty file,
+/// or its rename be lost, and a resume trust it).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}
+
+/// Make a directory's entries (renames into it) durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    })?
+    .sync_all()
+}
+
+/// A committed file as its job's marker records it: a resume trusts a job
+/// only while every one of its files is still there, the same size and
+/// modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct FileStamp {
+    path: String,
+    size: u64,
+    mtime_ns: i64,
+}
+
+impl FileStamp {
+    fn of(out_dir: &Path, rel: &str) -> Option<FileStamp> {
+        let meta = std::fs::metadata(out_dir.join(rel)).ok()?;
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        Some(FileStamp {
+            path: rel.to_string(),
+            size: meta.len(),
+            mtime_ns,
+        })
+    }
+}
+
+/// Why a finished job's files can no longer be trusted, if they cannot:
+/// one deleted, or changed since its marker was written.
+fn tampered(out_dir: &Path, m: &DoneMarker) -> Option<String> {
+    for want in &m.files {
+        match FileStamp::of(out_dir, &want.path) {
+            None => return Some(format!("{} is missing", want.path)),
+            Some(got) if got != *want => {
+                return Some(format!("{} changed since it was written", want.path))
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }

@@ -22,6 +22,7 @@ use super::{ConvertOptions, InputReport, Job};
 use crate::analyzer::{Analyzer, Engine, RunSummary};
 use crate::capture::{Capture, RawPacket};
 use crate::decode::{decode, plain_ip_pair};
+use crate::keyed::DispatchKey;
 
 /// Packets per batch sent to a worker.
 const BATCH: usize = 1024;
@@ -155,10 +156,12 @@ struct WorkerResult {
     anomalies: Vec<u64>,
 }
 
-/// Symmetric hash of a packet's innermost IP pair (0 without IP): read
-/// cheaply for plain frames, else from a full decode.
+/// Keyed symmetric hash of a packet's innermost IP pair (0 without IP):
+/// read cheaply for plain frames, else from a full decode. The key is the
+/// dataset's secret ([`DispatchKey`]): with a fixed mix, crafted address
+/// pairs could steer every packet onto one worker.
 #[inline]
-fn pair_hash(raw: &RawPacket<'_>) -> u64 {
+pub fn pair_hash(key: DispatchKey, raw: &RawPacket<'_>) -> u64 {
     let (src, dst) = match plain_ip_pair(raw.linktype, raw.data) {
         Some(pair) => pair,
         None => match decode(raw.linktype, raw.data, raw.wire_len).ip {
@@ -170,11 +173,7 @@ fn pair_hash(raw: &RawPacket<'_>) -> u64 {
         std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
         std::net::IpAddr::V6(v) => u128::from(v),
     };
-    let (a, b) = (bits(src), bits(dst));
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let x = lo.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ hi.rotate_left(61);
-    let h = (x as u64) ^ ((x >> 64) as u64);
-    h.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ (h >> 29)
+    key.pair(bits(src), bits(dst))
 }
 
 /// Run one job with `workers` workers (1: inline).
@@ -265,7 +264,14 @@ pub(crate) fn run_job(
         }
         vec![w.finish()]
     } else {
-        run_parallel(&opened, workers, &new_worker, &mut reports, progress)
+        run_parallel(
+            &opened,
+            workers,
+            job.dispatch_key,
+            &new_worker,
+            &mut reports,
+            progress,
+        )
     };
 
     let mut summary = RunSummary::default();
@@ -411,6 +417,7 @@ type Mark = (usize, usize);
 fn run_parallel<'c>(
     opened: &[Option<Capture>],
     n: usize,
+    key: DispatchKey,
     new_worker: &(dyn Fn(usize) -> Worker<'c> + Sync),
     reports: &mut [InputReport],
     progress: Option<&Progress>,
@@ -456,6 +463,7 @@ fn run_parallel<'c>(
             sent: vec![0; n],
             done,
             released: vec![0; opened.len()],
+            key,
         };
         for (i, cap) in opened.iter().enumerate() {
             let Some(cap) = cap else { continue };
@@ -488,6 +496,7 @@ struct Reader<'a> {
     done: Arc<Vec<AtomicU64>>,
     /// Per input: bytes released so far.
     released: Vec<usize>,
+    key: DispatchKey,
 }
 
 impl<'a> Reader<'a> {
@@ -507,10 +516,10 @@ impl<'a> Reader<'a> {
             Some(Err(e)) => return (0, Some(e.to_string())),
             None => return (0, Some("not memory-mapped".into())),
         };
-        let n = self.txs.len() as u64;
+        let n = self.txs.len();
         let (mut packets, mut reported, mut last, mut checked) = (0u64, 0usize, 0u64, 0usize);
         for raw in it.by_ref() {
-            let w = ((u128::from(pair_hash(&raw)) * u128::from(n)) >> 64) as usize;
+            let w = DispatchKey::worker(pair_hash(self.key, &raw), n);
             let pos = raw.data.as_ptr() as usize - base;
             if self.pending[w].is_empty() {
                 self.pending_mark[w] = Some((i, pos));

@@ -16,6 +16,9 @@
 //!   RFC 8200) of capture time after their first fragment (`fragment_timeout`);
 //! - past `max_datagrams` or `max_bytes` the oldest incomplete datagram is
 //!   dropped (`fragment_evicted`).
+//!
+//! The table's keys come from the wire: std's `HashMap` hashes them with a
+//! secret key per table ([`crate::keyed`]), so crafted ids cannot collide.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -115,7 +118,7 @@ impl Defragmenter {
     pub fn new(config: DefragConfig) -> Defragmenter {
         Defragmenter {
             config,
-            table: HashMap::new(),
+            table: HashMap::with_hasher(crate::keyed::table_state()),
             order: VecDeque::new(),
             bytes_in_use: 0,
             generation: 0,

@@ -101,7 +101,14 @@ impl RangeBuffer {
             e = e.max(re);
             j += 1;
         }
-        self.ranges.splice(i..j, [(s, e)]);
+        // In place rather than `splice`, whose iterator machinery was a
+        // fifth of the time of QUIC hellos sent a byte per frame.
+        if j > i {
+            self.ranges[i] = (s, e);
+            self.ranges.drain(i + 1..j);
+        } else {
+            self.ranges.insert(i, (s, e));
+        }
         placed
     }
 

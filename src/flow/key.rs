@@ -65,7 +65,9 @@ fn ip_bytes(ip: IpAddr) -> [u8; 16] {
     }
 }
 
-/// Direction-free flow identity: the two endpoints in a fixed order.
+/// Direction-free flow identity: the two endpoints in a fixed order. Tables
+/// hash it with a secret key ([`crate::keyed`]): its `Hash` is what they
+/// feed, never a fixed mix an attacker could invert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CanonicalKey {
     lo_ip: [u8; 16],
@@ -74,45 +76,6 @@ pub struct CanonicalKey {
     hi_port: u16,
     protocol: u8,
     vlan_id: u16,
-}
-
-impl CanonicalKey {
-    /// A hash equal for both directions of a flow: what picks the worker a
-    /// packet goes to, and the table bucket.
-    #[inline]
-    pub fn symmetric_hash(&self) -> u64 {
-        let w = |b: &[u8; 16], i: usize| {
-            u64::from_le_bytes([
-                b[i],
-                b[i + 1],
-                b[i + 2],
-                b[i + 3],
-                b[i + 4],
-                b[i + 5],
-                b[i + 6],
-                b[i + 7],
-            ])
-        };
-        let mut h = 0x9e37_79b9_7f4a_7c15u64;
-        for v in [
-            w(&self.lo_ip, 0),
-            w(&self.lo_ip, 8),
-            w(&self.hi_ip, 0),
-            w(&self.hi_ip, 8),
-            u64::from(self.lo_port)
-                | u64::from(self.hi_port) << 16
-                | u64::from(self.protocol) << 32
-                | u64::from(self.vlan_id) << 40,
-        ] {
-            h = (h ^ v).wrapping_mul(0x0100_0000_01b3_d5a7).rotate_left(29);
-        }
-        // final avalanche (splitmix64)
-        h ^= h >> 30;
-        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        h ^= h >> 27;
-        h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-        h ^ (h >> 31)
-    }
 }
 
 #[cfg(test)]
@@ -131,14 +94,10 @@ mod tests {
     }
 
     #[test]
-    fn both_directions_share_a_canonical_key_and_hash() {
+    fn both_directions_share_a_canonical_key() {
         let k = key("10.0.0.1", 1234, "10.0.0.2", 80);
         let r = key("10.0.0.2", 80, "10.0.0.1", 1234);
         assert_eq!(k.canonical(), r.canonical());
-        assert_eq!(
-            k.canonical().symmetric_hash(),
-            r.canonical().symmetric_hash()
-        );
         assert!(k.is_up("10.0.0.1".parse().unwrap(), 1234));
         assert!(!k.is_up("10.0.0.2".parse().unwrap(), 80));
     }

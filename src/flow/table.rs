@@ -8,7 +8,12 @@
 //! its flow's activity time; the queues are fixed up lazily when their head
 //! is examined (a head active since it was queued goes back to the tail), so
 //! the per-packet path touches no other flow.
+//!
+//! The index hashes keys with a secret per table ([`crate::keyed`]): keys
+//! come from the wire, and an unkeyed hash let crafted flows collide. Its
+//! order never reaches the output (`finish_all` sorts by start and key).
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
@@ -221,6 +226,8 @@ pub struct FlowTable {
     /// Slot numbers only (4 bytes each, so the index stays cache-resident);
     /// keys are compared against the key stored in the slot.
     index: HashTable<u32>,
+    /// The index's secret hash key, new per table ([`crate::keyed`]).
+    hasher: std::hash::RandomState,
     slots: Slab,
     free: Vec<u32>,
     lists: [Lru; 4],
@@ -263,6 +270,7 @@ impl FlowTable {
             cfg,
             features,
             index: HashTable::new(),
+            hasher: crate::keyed::table_state(),
             slots: Slab::default(),
             free: Vec::new(),
             lists: [Lru {
@@ -342,7 +350,7 @@ impl FlowTable {
             _ => None,
         };
         let canon = key.canonical();
-        let hash = canon.symmetric_hash();
+        let hash = self.hasher.hash_one(canon);
         let slots = &self.slots;
         let mut slot = self
             .index
@@ -409,7 +417,7 @@ impl FlowTable {
                         break;
                     }
                 }
-                self.insert(key, canon, p)
+                self.insert(key, canon, hash, p)
             }
         };
         let filter_retrans = self.cfg.filter_retrans;
@@ -559,7 +567,13 @@ impl FlowTable {
         }
     }
 
-    fn insert(&mut self, key: FlowKey, canon: CanonicalKey, p: &PacketIn<'_, '_>) -> u32 {
+    fn insert(
+        &mut self,
+        key: FlowKey,
+        canon: CanonicalKey,
+        hash: u64,
+        p: &PacketIn<'_, '_>,
+    ) -> u32 {
         let list = match key.protocol {
             6 => TCP,
             17 => UDP,
@@ -568,7 +582,7 @@ impl FlowTable {
         let state = FlowState {
             key,
             canon,
-            hash: canon.symmetric_hash(),
+            hash,
             ord: self.stats.flows_created,
             start_ns: p.ts_ns,
             end_ns: p.ts_ns,
@@ -618,7 +632,7 @@ impl FlowTable {
         };
         self.link_tail(s, list);
         let slots = &self.slots;
-        self.index.insert_unique(canon.symmetric_hash(), s, |&x| {
+        self.index.insert_unique(hash, s, |&x| {
             slots[x as usize].flow.as_ref().map_or(0, |f| f.hash)
         });
         self.stats.flows_created += 1;

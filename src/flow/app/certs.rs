@@ -8,20 +8,17 @@ use super::*;
 /// generations of [`CertCache::GENERATION`] entries: when the current one
 /// fills, it becomes the previous one (whose hits move back), so a busy
 /// server's chain survives while one-off certificates age out — never a
-/// wholesale clear. Keys are hashed with FxHash (a DER is a kilobyte or two;
-/// SipHash over it was 1 % of a TLS-heavy profile); equal keys are compared
-/// in full, so a collision costs time, never a wrong certificate.
+/// wholesale clear. The DER is the server's choice, so it is hashed with a
+/// secret key ([`crate::keyed`]; an unkeyed FxHash let crafted certificates
+/// share a bucket); equal keys are compared in full, so a collision costs
+/// time, never a wrong certificate.
 #[derive(Debug, Default)]
 pub(crate) struct CertCache {
     current: CertMap,
     previous: CertMap,
 }
 
-type CertMap = std::collections::HashMap<
-    Vec<u8>,
-    (Certificate, Option<&'static str>),
-    rustc_hash::FxBuildHasher,
->;
+type CertMap = std::collections::HashMap<Vec<u8>, (Certificate, Option<&'static str>)>;
 
 impl CertCache {
     pub(crate) const GENERATION: usize = 512;

@@ -280,3 +280,66 @@ pub fn open_client_initial(packet: &LongPacket<'_>) -> Result<Vec<u8>, QuicAnoma
     scratch.drain(..frames.start);
     Ok(scratch)
 }
+
+// ---- Sealing: fixtures and generators only (tests, `sample::hostile`).
+
+/// A protected client Initial of `version` (keys from `dcid`): 4-byte
+/// packet number `pn`, `frames` padded to at least 1162 bytes of payload
+/// when `pad`. `None` for a version without known keys.
+pub fn seal_client_initial(
+    version: u32,
+    dcid: &[u8],
+    scid: &[u8],
+    pn: u32,
+    frames: &[u8],
+    pad: bool,
+) -> Option<Vec<u8>> {
+    let keys = InitialKeys::client(version, dcid)?;
+    let type_bits = if version == super::VERSION_2 { 1 } else { 0 };
+    seal_with(&keys, type_bits, version, dcid, scid, pn, frames, pad)
+}
+
+/// An Initial of wire `version` sealed with `keys`, long-header type bits
+/// `type_bits`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn seal_with(
+    keys: &InitialKeys,
+    type_bits: u8,
+    version: u32,
+    dcid: &[u8],
+    scid: &[u8],
+    pn: u32,
+    frames: &[u8],
+    pad: bool,
+) -> Option<Vec<u8>> {
+    let mut payload = frames.to_vec();
+    if pad && payload.len() < 1162 {
+        payload.resize(1162, 0);
+    }
+    let mut packet = vec![0xc3 | type_bits << 4];
+    packet.extend(version.to_be_bytes());
+    packet.push(dcid.len() as u8);
+    packet.extend_from_slice(dcid);
+    packet.push(scid.len() as u8);
+    packet.extend_from_slice(scid);
+    packet.push(0); // token length
+    packet.extend(((4 + payload.len() + TAG_BYTES) as u16 | 0x4000).to_be_bytes());
+    let pn_offset = packet.len();
+    packet.extend(pn.to_be_bytes());
+    let mut nonce = keys.iv;
+    for (n, p) in nonce[4..].iter_mut().zip(u64::from(pn).to_be_bytes()) {
+        *n ^= p;
+    }
+    let tag = keys
+        .aead
+        .encrypt_inout_detached(&nonce.into(), &packet, payload.as_mut_slice().into())
+        .ok()?;
+    packet.extend(payload);
+    packet.extend(tag);
+    let mask = keys.mask(&packet, pn_offset)?;
+    packet[0] ^= mask[0] & 0x0f;
+    for i in 0..4 {
+        packet[pn_offset + i] ^= mask[1 + i];
+    }
+    Some(packet)
+}

@@ -31,7 +31,9 @@ mod keys;
 mod tests;
 mod tracker;
 
-pub use keys::{is_decryptable_version, is_reserved_version, open_client_initial};
+pub use keys::{
+    is_decryptable_version, is_reserved_version, open_client_initial, seal_client_initial,
+};
 pub use tracker::{GiveUp, QuicInfo, QuicTracker, Status};
 
 use keys::profile;

@@ -8,6 +8,8 @@ use std::net::Ipv4Addr;
 
 use etherparse::PacketBuilder;
 
+pub mod hostile;
+
 use crate::capture::writer::PcapWriter;
 use crate::capture::LinkType;
 
