@@ -1279,3 +1279,92 @@ fn a_mid_sized_job_runs_parallel_only_when_nothing_runs_beside_it() {
     assert_eq!(units[0].workers(&three), 3);
     assert_eq!(units[0].workers(&o), 1);
 }
+
+#[test]
+fn files_edited_or_deleted_behind_our_back_are_redone_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    write_input(&inputs, "a.pcap", &wa1kpcap::sample::sample_pcap().unwrap());
+    write_input(
+        &inputs,
+        "b.pcap",
+        &wa1kpcap::sample::traffic_pcap(3).unwrap(),
+    );
+    let out = dir.path().join("ds");
+    let found: Vec<Input> = discover(std::slice::from_ref(&inputs)).0;
+    let analyzer = Analyzer::new();
+    let first = convert(&analyzer, &found, &out, &opts()).unwrap();
+    let rows = flow_rows(&read_parquet(&out.join("flows")));
+    let output = |m: &wa1kpcap::convert::Manifest, c: &str| {
+        out.join(&m.inputs.iter().find(|r| r.capture == c).unwrap().outputs[0])
+    };
+    // a file cut short, another deleted: both captures converted again
+    let a = output(&first, "a.pcap");
+    let bytes = std::fs::read(&a).unwrap();
+    std::fs::write(&a, &bytes[..bytes.len() / 2]).unwrap();
+    let again = convert(&analyzer, &found, &out, &opts()).unwrap();
+    assert_eq!(again.inputs_skipped, 1, "only b.pcap trusted");
+    assert_eq!(flow_rows(&read_parquet(&out.join("flows"))), rows);
+    std::fs::remove_file(output(&again, "b.pcap")).unwrap();
+    let third = convert(&analyzer, &found, &out, &opts()).unwrap();
+    assert_eq!(third.inputs_skipped, 1, "only a.pcap trusted");
+    assert_eq!(flow_rows(&read_parquet(&out.join("flows"))), rows);
+    // untouched: all trusted
+    let fourth = convert(&analyzer, &found, &out, &opts()).unwrap();
+    assert_eq!(fourth.inputs_skipped, 2);
+}
+
+#[test]
+fn a_dataset_keeps_its_dispatch_key_and_a_fixed_one_gives_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    write_input(
+        &inputs,
+        "a.pcap",
+        &wa1kpcap::sample::traffic_pcap(40).unwrap(),
+    );
+    write_input(
+        &inputs,
+        "b.pcap",
+        &wa1kpcap::sample::traffic_pcap(30).unwrap(),
+    );
+    let found: Vec<Input> = discover(std::slice::from_ref(&inputs)).0;
+    let analyzer = Analyzer::new();
+    // packet-parallel on 2 workers: the key decides which worker, so which
+    // flow ids and files
+    let o = ConvertOptions {
+        parallel_min_bytes: 0,
+        ..opts()
+    };
+    let seed =
+        |m: &wa1kpcap::convert::Manifest| m.settings["hash_seed"].as_str().unwrap().to_string();
+    let out = dir.path().join("ds");
+    let first = convert(&analyzer, &found, &out, &o).unwrap();
+    // a rerun after b.pcap's marker is lost redoes b with the same key
+    let contents = dataset_contents(&out);
+    let markers: Vec<PathBuf> = files(&out.join(".wa1kpcap/done"), "json");
+    std::fs::remove_file(&markers[1]).unwrap();
+    let second = convert(&analyzer, &found, &out, &o).unwrap();
+    assert_eq!(seed(&second), seed(&first));
+    assert_eq!(dataset_contents(&out), contents);
+    // two datasets draw two secrets; a fixed key gives the same files
+    let other = convert(&analyzer, &found, &dir.path().join("other"), &o).unwrap();
+    if std::env::var_os(wa1kpcap::keyed::HASH_SEED_ENV).is_none() {
+        assert_ne!(seed(&other), seed(&first));
+    }
+    let fixed = ConvertOptions {
+        hash_seed: wa1kpcap::keyed::DispatchKey::from_hex(&seed(&first)),
+        ..o.clone()
+    };
+    convert(&analyzer, &found, &dir.path().join("fixed"), &fixed).unwrap();
+    assert_eq!(dataset_contents(&dir.path().join("fixed")), contents);
+    // and another key is refused on this dataset unless --overwrite
+    let refused = ConvertOptions {
+        hash_seed: Some(wa1kpcap::keyed::DispatchKey::from_u128(7)),
+        ..o
+    };
+    assert!(matches!(
+        convert(&analyzer, &found, &out, &refused),
+        Err(wa1kpcap::convert::ConvertError::SettingsDiffer { .. })
+    ));
+}

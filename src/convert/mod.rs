@@ -909,27 +909,36 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// A committed file as its job's marker records it: a resume trusts a job
-/// only while every one of its files is still there, the same size and
-/// modification time.
+/// only while every one of its files is still there with the same size
+/// and the same last 64 KiB (a Parquet file's footer, which describes every
+/// row group). Content, not times: the CLI's and a Spark task's markers
+/// stay byte-equal; reading 64 KiB a file keeps the check cheap.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct FileStamp {
     path: String,
     size: u64,
-    mtime_ns: i64,
+    /// SipHash-1-3 (zero key: integrity, not secrecy) of the tail, hex.
+    tail_hash: String,
 }
+
+const STAMP_TAIL_BYTES: u64 = 64 << 10;
 
 impl FileStamp {
     fn of(out_dir: &Path, rel: &str) -> Option<FileStamp> {
-        let meta = std::fs::metadata(out_dir.join(rel)).ok()?;
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i64);
+        use std::hash::Hasher;
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(out_dir.join(rel)).ok()?;
+        let size = f.metadata().ok()?.len();
+        f.seek(SeekFrom::Start(size.saturating_sub(STAMP_TAIL_BYTES)))
+            .ok()?;
+        let mut tail = Vec::with_capacity(STAMP_TAIL_BYTES as usize);
+        f.read_to_end(&mut tail).ok()?;
+        let mut h = siphasher::sip::SipHasher13::new_with_keys(0, 0);
+        h.write(&tail);
         Some(FileStamp {
             path: rel.to_string(),
-            size: meta.len(),
-            mtime_ns,
+            size,
+            tail_hash: format!("{:016x}", h.finish()),
         })
     }
 }

@@ -310,6 +310,14 @@ fn former_pair_hash(a: u128, b: u128) -> u64 {
 /// `lo · C ^ rotl(hi, 61)` to 64 bits, so high addresses whose rotated
 /// halves XOR to one constant all met.
 pub fn steering_pairs(n: usize) -> io::Result<Vec<Vec<u8>>> {
+    steering_addresses(n)
+        .into_iter()
+        .map(|(lo, hi)| udp6(hi.to_be_bytes(), lo.to_be_bytes(), 4000, 4001, b"steer"))
+        .collect()
+}
+
+/// The (low, high) address pairs of [`steering_pairs`], as numbers.
+pub fn steering_addresses(n: usize) -> Vec<(u128, u128)> {
     let lo: u128 = 0x2001_0db8_0000_0000_0000_0000_0000_0001;
     let k = 0x0f0f_0f0f_0f0f_0f0fu64;
     let mut out = Vec::with_capacity(n);
@@ -319,18 +327,11 @@ pub fn steering_pairs(n: usize) -> io::Result<Vec<Vec<u8>>> {
         let r_lo = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1 << 63;
         let r = u128::from(r_lo ^ k) << 64 | u128::from(r_lo);
         let hi = r.rotate_right(61);
-        if hi <= lo {
-            continue;
+        if hi > lo {
+            out.push((lo, hi));
         }
-        out.push(udp6(
-            hi.to_be_bytes(),
-            lo.to_be_bytes(),
-            4000,
-            4001,
-            b"steer",
-        )?);
     }
-    Ok(out)
+    out
 }
 
 fn udp6(src: [u8; 16], dst: [u8; 16], sp: u16, dp: u16, payload: &[u8]) -> io::Result<Vec<u8>> {

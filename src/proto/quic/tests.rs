@@ -6,7 +6,6 @@ use super::keys::*;
 use super::tracker::*;
 use super::*;
 use crate::sample::tls_client_hello;
-use aes_gcm::AeadInOut;
 use hkdf::Hkdf;
 use proptest::prelude::*;
 use sha2::Sha256;
