@@ -19,9 +19,12 @@ use wa1kpcap::convert::{
 use wa1kpcap::sink::{flow_columns, flows_schema, packet_columns, TableFile};
 use wa1kpcap::Analyzer;
 
+/// Two threads, and one dispatch key for every dataset: datasets (and
+/// in-memory tables) of the same inputs compare file for file.
 fn opts() -> ConvertOptions {
     ConvertOptions {
         threads: 2,
+        hash_seed: Some(wa1kpcap::keyed::DispatchKey::from_u128(0x5eed)),
         ..ConvertOptions::default()
     }
 }
@@ -1332,8 +1335,10 @@ fn a_dataset_keeps_its_dispatch_key_and_a_fixed_one_gives_the_same_files() {
     let analyzer = Analyzer::new();
     // packet-parallel on 2 workers: the key decides which worker, so which
     // flow ids and files
+    // the dataset's own key (drawn, then recorded), not a fixed one
     let o = ConvertOptions {
         parallel_min_bytes: 0,
+        hash_seed: None,
         ..opts()
     };
     let seed =
