@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use wa1kpcap::convert::{convert, discover, ConvertOptions};
+use wa1kpcap::convert::{convert, discover, ConvertOptions, PartitionBy};
 use wa1kpcap::sample::hostile::{self, Shape};
 use wa1kpcap::Analyzer;
 
@@ -45,6 +45,7 @@ fn main() -> std::io::Result<()> {
         frames: hostile::benign(n)?,
         pcapng_options: 0,
         one_packet_flows: false,
+        by_date: false,
     };
     let benign_path = dir.join("benign.pcap");
     std::fs::write(&benign_path, benign.capture()?)?;
@@ -102,10 +103,16 @@ fn main() -> std::io::Result<()> {
         for threads in [1, 2] {
             let (mut b, mut h, mut sample) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..runs {
-                b.push(time(&analyzer, base, tmp.path(), threads));
-                h.push(time(&analyzer, p, tmp.path(), threads));
+                b.push(time(&analyzer, base, tmp.path(), threads, s.by_date));
+                h.push(time(&analyzer, p, tmp.path(), threads, s.by_date));
                 if s.one_packet_flows {
-                    sample.push(time(&analyzer, &benign_path, tmp.path(), threads));
+                    sample.push(time(
+                        &analyzer,
+                        &benign_path,
+                        tmp.path(),
+                        threads,
+                        s.by_date,
+                    ));
                 }
             }
             let (b, h) = (median(b), median(h));
@@ -134,12 +141,17 @@ fn main() -> std::io::Result<()> {
 }
 
 /// Seconds to convert `input` into a fresh dataset.
-fn time(analyzer: &Analyzer, input: &Path, tmp: &Path, threads: usize) -> f64 {
+fn time(analyzer: &Analyzer, input: &Path, tmp: &Path, threads: usize, by_date: bool) -> f64 {
     let (inputs, _) = discover(&[input.to_path_buf()]);
     let opts = ConvertOptions {
         threads,
         overwrite: true,
         parallel_min_bytes: 0,
+        partition_by: if by_date {
+            PartitionBy::Date
+        } else {
+            PartitionBy::None
+        },
         ..ConvertOptions::default()
     };
     let started = Instant::now();

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Run every fuzz target for SECONDS each (default 180), one after another,
-# and print one line per target: executions, coverage, corpus, crashes.
+# Run fuzz targets one after another, each until its coverage stops
+# growing (no new coverage for PLATEAU seconds) or for SECONDS at most,
+# with a per-input time limit: a slow input is a finding, like a crash.
+# Prints one line per target: run time, executions, edges and features
+# covered, seconds since the last new coverage, crashes/timeouts/slow units.
 #
 # usage: bash fuzz/run.sh [SECONDS] [TARGET...]
 # Dictionaries (fuzz/dict: TLS, QUIC, DNS, HTTP tokens) go to their targets.
 # env:   WA1KPCAP_CORPUS  seeds the capture targets with its small captures
-#        FUZZ_WORK        corpora and crashes (default /tmp/wa1kpcap-fuzz),
+#        FUZZ_WORK        corpora and findings (default /tmp/wa1kpcap-fuzz),
 #                         kept outside the repository: seeds come from
-#                         third-party captures and are never committed.
+#                         third-party captures and are never committed;
+#                         findings worth keeping become regression tests
+#                         (tests/fuzz_regressions.rs)
+#        FUZZ_PLATEAU     seconds without new coverage that end a target's
+#                         run (default 1800, the plateau of issue 26)
+#        FUZZ_TIMEOUT     per-input limit in seconds (default 1); inputs
+#                         over half of it are reported as slow units
 # needs: cargo install cargo-fuzz (runs on stable with RUSTC_BOOTSTRAP=1)
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-180}"
 shift || true
 work="${FUZZ_WORK:-/tmp/wa1kpcap-fuzz}"
+plateau="${FUZZ_PLATEAU:-1800}"
+timeout_s="${FUZZ_TIMEOUT:-1}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list)
@@ -42,6 +53,15 @@ seed() {
   esac
 }
 
+# Seconds since the log's last line that found new coverage (each line is
+# prefixed with the time it was printed).
+since_new() {
+  local log="$1" now last
+  now=$(date +%s)
+  last=$(grep -E '^[0-9]+ #[0-9]+[[:space:]]+(NEW|INITED)' "$log" | tail -1 | cut -d' ' -f1 || true)
+  echo $((now - ${last:-$now}))
+}
+
 for t in "${targets[@]}"; do
   seed "$t"
   mkdir -p "$work/artifacts/$t"
@@ -54,9 +74,24 @@ for t in "${targets[@]}"; do
     http_head) dict=dict/http.dict ;;
     pipeline) cat dict/*.dict > "$work/all.dict"; dict="$work/all.dict" ;;
   esac
-  cargo fuzz run -O "$t" "$work/corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 \
-    -timeout=10 -artifact_prefix="$work/artifacts/$t/" ${dict:+-dict="$(realpath "$dict")"} > "$log" 2>&1 || true
-  stats=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
-  crashes=$(find "$work/artifacts/$t" -type f | wc -l)
-  echo "$t: ${stats:-no stats (see $log)}; crashes: $crashes"
+  start=$(date +%s)
+  # -timeout: an input over the limit is saved as a finding; -report_slow_units
+  # saves those over half of it (slow-unit-*).
+  (cargo fuzz run -O "$t" "$work/corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 \
+    -timeout="$timeout_s" -report_slow_units="$(( (timeout_s + 1) / 2 ))" -print_final_stats=1 \
+    -artifact_prefix="$work/artifacts/$t/" ${dict:+-dict="$(realpath "$dict")"} 2>&1 \
+    | perl -ne 'BEGIN { $| = 1 } print time(), " ", $_' > "$log") &
+  pid=$!
+  while kill -0 "$pid" 2> /dev/null; do
+    sleep 20
+    if [ "$(since_new "$log")" -ge "$plateau" ]; then
+      pkill -INT -f "fuzz/target/.*/$t " 2> /dev/null || true
+      pkill -INT -f "fuzz/target/.*/$t\$" 2> /dev/null || true
+    fi
+  done
+  wait "$pid" || true
+  ran=$(( $(date +%s) - start ))
+  stats=$(grep -E '#[0-9]+[[:space:]]+(pulse|NEW|REDUCE|DONE|INITED)' "$log" | tail -1 | cut -d' ' -f2- || true)
+  findings=$(find "$work/artifacts/$t" -type f | wc -l)
+  echo "$t: ${ran} s; ${stats:-no stats (see $log)}; last new coverage $(since_new "$log") s before the end; findings: $findings"
 done

@@ -169,3 +169,56 @@ fn options_on_every_packet_block_change_nothing_but_the_reading() {
         );
     }
 }
+
+#[test]
+fn a_hello_or_head_past_what_the_parsers_read_is_counted_not_silent() {
+    // 15 000 extensions: a 60 KB hello, past the 16 KiB a direction keeps
+    let frames = hostile::tls_hello_with_extensions(300, 15_000).unwrap();
+    let shape = Shape {
+        name: "long_hello",
+        attacks: "",
+        frames: frames
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (i as i64 * 1000, f))
+            .collect(),
+        pcapng_options: 0,
+        one_packet_flows: false,
+        by_date: false,
+    };
+    let a = analyze(shape.capture().unwrap());
+    let whole: Vec<_> = a
+        .flows
+        .iter()
+        .filter(|f| f.metrics.packet_count > 16)
+        .collect();
+    assert!(whole.len() >= 3);
+    for f in whole {
+        assert!(
+            f.anomalies.contains(Anomaly::AppMessageTooLong),
+            "{}",
+            f.key.display()
+        );
+        let errors = f
+            .app
+            .as_ref()
+            .map(|x| x.errors().to_vec())
+            .unwrap_or_default();
+        assert!(errors.iter().any(|(p, _)| *p == "tls"), "{errors:?}");
+    }
+    // a 60 KB request head: past the bound, and said
+    let (_, a) = run("http_many_lines");
+    let whole: Vec<_> = a
+        .flows
+        .iter()
+        .filter(|f| f.metrics.packet_count > 16)
+        .collect();
+    assert!(!whole.is_empty());
+    for f in whole {
+        assert!(
+            f.anomalies.contains(Anomaly::AppMessageTooLong),
+            "{}",
+            f.key.display()
+        );
+    }
+}

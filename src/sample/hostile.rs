@@ -23,6 +23,8 @@ pub struct Shape {
     /// Its flows are one packet each (the attack needs many flows): it is
     /// also compared with [`one_packet_flows`], whose cost is per flow.
     pub one_packet_flows: bool,
+    /// Converted with `--partition-by date` (its attack is on partitions).
+    pub by_date: bool,
 }
 
 impl Shape {
@@ -44,6 +46,7 @@ pub fn shapes(n: usize) -> io::Result<Vec<Shape>> {
         frames: timed(frames),
         pcapng_options: 0,
         one_packet_flows: false,
+        by_date: false,
     };
     let per_flow = |mut s: Shape| {
         s.one_packet_flows = true;
@@ -126,6 +129,15 @@ pub fn shapes(n: usize) -> io::Result<Vec<Shape>> {
             frames: benign(n)?,
             pcapng_options: 2_000,
             one_packet_flows: false,
+            by_date: false,
+        },
+        Shape {
+            name: "partition_thrash",
+            attacks: "date partitions: one-packet flows cycling through 40 days",
+            frames: partition_thrash(n)?,
+            pcapng_options: 0,
+            one_packet_flows: true,
+            by_date: true,
         },
     ])
 }
@@ -509,6 +521,12 @@ pub fn nested_tunnels(n: usize) -> Vec<Vec<u8>> {
 /// distinct types (14 KB in 11 segments: within the 16 KiB a direction's
 /// parser reads).
 pub fn tls_many_extensions(n: usize) -> io::Result<Vec<Vec<u8>>> {
+    tls_hello_with_extensions(n, 3_500)
+}
+
+/// `n` frames of connections whose ClientHello carries `count` empty
+/// extensions of distinct types (4 bytes each).
+pub fn tls_hello_with_extensions(n: usize, count: u16) -> io::Result<Vec<Vec<u8>>> {
     let hello = {
         let base = tls_client_hello("hostile.example", &["h2"]);
         // body after the record header (5) and handshake header (4):
@@ -519,7 +537,7 @@ pub fn tls_many_extensions(n: usize) -> io::Result<Vec<Vec<u8>>> {
         p += 2 + usize::from(u16::from_be_bytes([body[p], body[p + 1]]));
         p += 1 + usize::from(body[p]);
         let mut ext = body[p + 2..].to_vec();
-        for t in 0..3_500u16 {
+        for t in 0..count {
             ext.extend_from_slice(&(0x1000u16.wrapping_add(t)).to_be_bytes());
             ext.extend_from_slice(&[0, 0]);
         }
@@ -689,6 +707,16 @@ pub fn pcapng_option_flood(frames: &[(i64, Vec<u8>)], options: usize) -> io::Res
         w.opaque_block(6, &body)?;
     }
     Ok(w.into_inner())
+}
+
+/// `n` one-packet flows whose start dates cycle through 40 days: more
+/// days than a worker keeps partitions open, each visited in turn.
+pub fn partition_thrash(n: usize) -> io::Result<Vec<(i64, Vec<u8>)>> {
+    let mut frames = one_packet_flows(n)?;
+    for (i, (t, _)) in frames.iter_mut().enumerate() {
+        *t += (i % 40) as i64 * 86_400_000_000_000;
+    }
+    Ok(frames)
 }
 
 /// `n` one-packet IPv6 UDP flows between pseudo-random addresses: the

@@ -48,18 +48,24 @@ impl AppTracker {
                 }
             }
             scanner.finish(bytes(&self.sides[0]), bytes(&self.sides[1]));
+            // A head that could not be read counts whether or not another
+            // was: a head past 16 KiB with no head before it was silent.
+            let mut malformed = false;
+            for dir in 0..2 {
+                // (a head past the bound counted `app_message_too_long`)
+                if let Some(WalkEnd::Malformed(why)) = scanner.walk_end(dir) {
+                    if why == crate::proto::http::HEAD_TOO_LONG {
+                        continue;
+                    }
+                    malformed = true;
+                    self.info.error("http", why);
+                }
+            }
+            if malformed {
+                anomalies.push(Anomaly::HttpMalformed);
+            }
             let info = scanner.into_info();
             if info.request.is_some() || info.response.is_some() {
-                let mut malformed = false;
-                for end in [info.request_end, info.response_end] {
-                    if let Some(WalkEnd::Malformed(why)) = end {
-                        malformed = true;
-                        self.info.error("http", why);
-                    }
-                }
-                if malformed {
-                    anomalies.push(Anomaly::HttpMalformed);
-                }
                 if let Some(r) = &info.request {
                     let absolute = r
                         .target

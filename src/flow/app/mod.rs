@@ -140,6 +140,13 @@ impl AppInfo {
         self.error(proto, why);
     }
 
+    /// A message of `proto` longer than the parser reads: counted and
+    /// named, never silently dropped (hostile shapes, `reliability.md`).
+    fn too_long(&mut self, anomalies: &mut Vec<Anomaly>, proto: &'static str) {
+        anomalies.push(Anomaly::AppMessageTooLong);
+        self.error(proto, "message longer than the 16 KiB read of a direction");
+    }
+
     /// Note why a message of `proto` was malformed.
     fn error(&mut self, proto: &'static str, reason: &'static str) {
         // Rare: boxed, the per-flow state stays small.

@@ -170,7 +170,10 @@ impl AppTracker {
                     None
                 }
                 Parse::NeedMore if !full => Some(Mode::ClientHello(at)),
-                Parse::NeedMore => None,
+                Parse::NeedMore => {
+                    self.info.too_long(sink.anomalies, "tls");
+                    None
+                }
                 Parse::Malformed(_) if at > 0 => not_hello(at),
                 Parse::Malformed(why) => {
                     self.info.refuse(sink.anomalies, Anomaly::TlsMalformed, why);
@@ -185,7 +188,10 @@ impl AppTracker {
                     clear_certs.then_some(Mode::Certificates(at))
                 }
                 Parse::NeedMore if !full => Some(Mode::ServerHello(at)),
-                Parse::NeedMore => None,
+                Parse::NeedMore => {
+                    self.info.too_long(sink.anomalies, "tls");
+                    None
+                }
                 Parse::Malformed(_) if at > 0 => not_hello(at),
                 Parse::Malformed(why) => {
                     self.info.refuse(sink.anomalies, Anomaly::TlsMalformed, why);
@@ -237,6 +243,13 @@ impl AppTracker {
                     // Not HTTP after all (an SMTP or IMAP client's
                     // commands), or a CONNECT/Upgrade tunnel: TLS may
                     // follow.
+                    // A first head past the bound: said, not dropped.
+                    Some(WalkEnd::NotHttp(why) | WalkEnd::Malformed(why))
+                        if why == crate::proto::http::HEAD_TOO_LONG =>
+                    {
+                        self.info.too_long(sink.anomalies, "http");
+                        None
+                    }
                     Some(WalkEnd::NotHttp(_) | WalkEnd::Tunnel) if !full => Some(Mode::Scan(0)),
                     // Freed once its walk ended or the bound cut it.
                     _ => None,

@@ -137,7 +137,7 @@ pub(super) fn read_head<'a>(
     scan: &mut HeadScan,
 ) -> Parse<RawHead<'a>> {
     let window = bytes.get(..MAX_HEAD_BYTES).unwrap_or(bytes);
-    let too_long = || Parse::Malformed("head longer than 16 KiB");
+    let too_long = || Parse::Malformed(super::HEAD_TOO_LONG);
     if !scan.start_checked {
         // The first bytes decide: reject as soon as they cannot start a head.
         if let Err(why) = check_start_prefix(window, side) {

@@ -61,6 +61,9 @@ use scanner::{ContentLength, HeadScan};
 /// are 8 KiB (Apache, per line) to 32 KiB (nginx, in total); big cookies
 /// need more than 8.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Why a head was not read: it runs past [`MAX_HEAD_BYTES`] (a first head
+/// so long ends the walk as not HTTP; the caller counts it as too long).
+pub const HEAD_TOO_LONG: &str = "head longer than 16 KiB";
 /// Longest method token: the longest registered method has 17 bytes.
 pub const MAX_METHOD_BYTES: usize = 32;
 /// Longest chunk-size line, extensions included (RFC 9112 §7.1.1).
