@@ -141,6 +141,10 @@ fn a_hello_of_thousands_of_extensions_is_read_and_a_chain_is_capped() {
             .and_then(|t| t.client.as_ref())
             .and_then(|c| c.sni.as_deref());
         assert_eq!(sni, Some("hostile.example"), "{}", f.key.display());
+        // 3 500 extensions: fingerprinted over the first 512, and said
+        let ch = tls.and_then(|t| t.client.as_ref()).unwrap();
+        assert_eq!(ch.extensions.len(), wa1kpcap::proto::tls::MAX_HELLO_LIST);
+        assert!(f.anomalies.contains(Anomaly::TlsHelloCapped));
     }
     let (_, a) = run("tls_many_certificates");
     let chains: Vec<usize> = a

@@ -85,6 +85,7 @@ anomalies! {
     HttpMalformed => "http_malformed": "an HTTP stream's message head could not be read",
     QuicMalformed => "quic_malformed": "a QUIC Initial could not be decrypted or read",
     DhcpMalformed => "dhcp_malformed": "a DHCP message on a DHCP port could not be read",
+    TlsHelloCapped => "tls_hello_capped": "a ClientHello list longer than 512 values (no client sends one): fingerprints over its first 512",
     AppMessageTooLong => "app_message_too_long": "a TLS hello or a first HTTP head longer than the 16 KiB a TCP direction's parser reads was left unread",
 }
 

@@ -738,6 +738,19 @@ impl FlowTable {
             stats.up_down_byte_ratio = ratio(m.up_byte_count, m.down_byte_count);
         }
         let names = self.features.iter().map(|p| p.name().to_string());
+        // Before the flow is built: what the parsers find at its end joins
+        // its anomaly set (a copy taken earlier lost them from the column).
+        let app = match f.app {
+            Some(a) => {
+                let app = a.finish(&mut self.app_found, &mut self.cert_cache);
+                for x in self.app_found.drain(..) {
+                    anomalies.insert(x);
+                    self.app_anomalies.add(x, 1);
+                }
+                app
+            }
+            None => None,
+        };
         Flow {
             key: f.key,
             ord: f.ord,
@@ -757,17 +770,7 @@ impl FlowTable {
             features: names
                 .zip(f.custom.into_iter().map(|c| c.finish()))
                 .collect(),
-            app: match f.app {
-                Some(a) => {
-                    let app = a.finish(&mut self.app_found, &mut self.cert_cache);
-                    for x in self.app_found.drain(..) {
-                        anomalies.insert(x);
-                        self.app_anomalies.add(x, 1);
-                    }
-                    app
-                }
-                None => None,
-            },
+            app,
         }
     }
 

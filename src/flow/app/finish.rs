@@ -136,6 +136,13 @@ impl AppTracker {
                 tls.certificates.push(c);
             }
             if let Some(c) = &tls.client {
+                if c.lists_capped {
+                    anomalies.push(Anomaly::TlsHelloCapped);
+                    if tls.errors.len() < MAX_APP_ERRORS {
+                        tls.errors
+                            .push("hello list past 512 values: fingerprints over the first 512");
+                    }
+                }
                 let ja3 = c.ja3_string();
                 // No JA3 for an SSLv2 hello (an empty string), as TShark.
                 tls.fingerprints.ja3_hash = if ja3.is_empty() {

@@ -87,6 +87,25 @@ pub struct ClientHello {
     /// An SSLv2-compatible hello (RFC 5246 appendix E.2): no extensions,
     /// and no JA3 (TShark computes none for it either).
     pub sslv2: bool,
+    /// A list was longer than [`MAX_HELLO_LIST`] and keeps its first
+    /// values only (the fingerprints are taken over them).
+    pub lists_capped: bool,
+}
+
+/// Values a ClientHello list keeps (cipher suites, extension types,
+/// groups, signature algorithms, versions, point formats): far more than
+/// any client sends (the cipher registry holds some 350 suites, and a
+/// scanner offering all of them fits), so that a crafted hello of
+/// thousands of values costs its fingerprints no more than a real one
+/// (`tls_many_extensions` in `benches/hostile.rs` ran at 0.13 of benign
+/// throughput with every value kept).
+pub const MAX_HELLO_LIST: usize = 512;
+
+/// Cut `v` to [`MAX_HELLO_LIST`]; whether it was longer.
+fn cap_list<T>(v: &mut Vec<T>) -> bool {
+    let over = v.len() > MAX_HELLO_LIST;
+    v.truncate(MAX_HELLO_LIST);
+    over
 }
 
 /// A ServerHello (or HelloRetryRequest, which has the same shape).
@@ -224,9 +243,13 @@ fn client_hello_body(record_version: u16, body: &[u8]) -> Parse<ClientHello> {
         return Parse::Malformed("ClientHello extension overruns the extension block");
     };
     hello.trailing_extension_bytes = trailing as u8;
-    hello.extensions.reserve_exact(count);
+    hello
+        .extensions
+        .reserve_exact(count.min(MAX_HELLO_LIST + 1));
     for (ty, data) in Extensions(ext_block) {
-        hello.extensions.push(ty);
+        if hello.extensions.len() <= MAX_HELLO_LIST {
+            hello.extensions.push(ty);
+        }
         // Unreadable bodies leave their field empty; the type still counts.
         match ty {
             ext::SERVER_NAME if hello.sni.is_none() => hello.sni = server_name(data),
@@ -242,6 +265,13 @@ fn client_hello_body(record_version: u16, body: &[u8]) -> Parse<ClientHello> {
             _ => {}
         }
     }
+    let mut capped = cap_list(&mut hello.cipher_suites);
+    capped |= cap_list(&mut hello.extensions);
+    capped |= cap_list(&mut hello.supported_groups);
+    capped |= cap_list(&mut hello.ec_point_formats);
+    capped |= cap_list(&mut hello.signature_algorithms);
+    capped |= cap_list(&mut hello.supported_versions);
+    hello.lists_capped = capped;
     Parse::Done(hello)
 }
 
