@@ -226,3 +226,31 @@ fn a_hello_or_head_past_what_the_parsers_read_is_counted_not_silent() {
         );
     }
 }
+
+#[test]
+fn flows_cycling_through_more_days_than_open_files_write_a_file_a_day() {
+    // 4 000 one-packet flows over 40 days in turn, by date: more
+    // partitions than a worker keeps files open (16). Rows wait for their
+    // day's batch instead of closing a file each (which wrote a file a flow).
+    let s = shape("partition_thrash");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("thrash.pcap");
+    let frames = hostile::partition_thrash(4000).unwrap();
+    let thrash = Shape { frames, ..s };
+    std::fs::write(&input, thrash.capture().unwrap()).unwrap();
+    let (inputs, _) = wa1kpcap::convert::discover(&[input]);
+    let opts = wa1kpcap::convert::ConvertOptions {
+        threads: 1,
+        partition_by: wa1kpcap::convert::PartitionBy::Date,
+        ..Default::default()
+    };
+    let out = dir.path().join("ds");
+    let m = wa1kpcap::convert::convert(&Analyzer::new(), &inputs, &out, &opts).unwrap();
+    assert_eq!(m.flows, 4000);
+    let files = m.inputs[0]
+        .outputs
+        .iter()
+        .filter(|o| o.starts_with("flows/"))
+        .count();
+    assert_eq!(files, 40, "one file a day");
+}

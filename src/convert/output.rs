@@ -6,9 +6,11 @@
 //! Hive style partitions (`date=2024-05-01`, `date=…/hour=13`,
 //! `capture=<percent-encoded path>`), whose values are not repeated inside
 //! the files (Hive readers add them as columns). Memory per worker is
-//! bounded: at most [`MAX_OPEN_PARTITIONS`] partitions are open per table
-//! (the least recently used is finished first), each holding one pending
-//! batch and one Parquet row group of at most `ROW_GROUP_BYTES`.
+//! bounded: at most [`MAX_OPEN_PARTITIONS`] files are open per table
+//! (the least recently used is finished first), each holding one Parquet
+//! row group of at most `ROW_GROUP_BYTES`; rows wait for their batch in up
+//! to 256 partitions, as many rows in all as sixteen batches (past that
+//! the fullest partition writes).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -71,6 +73,12 @@ const FLOW_ROW_GROUP_ROWS: usize = 128 * 1024;
 const PACKET_ROW_GROUP_ROWS: usize = 1024 * 1024;
 /// Open partition files per table and worker.
 pub const MAX_OPEN_PARTITIONS: usize = 16;
+/// Partitions per table and worker that may hold pending rows, with or
+/// without an open file. Rows wait in memory for their partition's next
+/// batch; only a batch opens a file. Before, every partition past the
+/// sixteenth closed a file, so one-packet flows cycling through 40 days
+/// wrote one file per flow (`partition_thrash` in benches/hostile.rs).
+const MAX_PENDING_PARTITIONS: usize = 256;
 
 /// How the dataset's directories split the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -226,6 +234,10 @@ struct Part<P> {
 struct Table<P> {
     parts: Vec<(PartKey, Part<P>)>,
     clock: u64,
+    /// Rows pending in all its partitions: past [`Table::pending_cap`]
+    /// the fullest partition writes its batch, so memory holds what
+    /// sixteen open partitions held, however many wait.
+    pending: usize,
 }
 
 impl<P> Table<P> {
@@ -233,16 +245,39 @@ impl<P> Table<P> {
         Table {
             parts: Vec::new(),
             clock: 0,
+            pending: 0,
         }
+    }
+
+    /// Partitions with an open file.
+    fn files_open(&self) -> usize {
+        self.parts.iter().filter(|(_, p)| p.file.is_some()).count()
+    }
+
+    /// The least recently used partition with an open file, but `except`.
+    fn lru_file(&self, except: PartKey) -> Option<PartKey> {
+        self.parts
+            .iter()
+            .filter(|(k, p)| p.file.is_some() && *k != except)
+            .min_by_key(|(_, p)| p.last_used)
+            .map(|(k, _)| *k)
+    }
+
+    /// The partition with the most pending rows (`len` of its rows).
+    fn fullest(&self, len: impl Fn(&P) -> usize) -> Option<PartKey> {
+        self.parts
+            .iter()
+            .max_by_key(|(_, p)| len(&p.pending))
+            .map(|(k, _)| *k)
     }
 
     fn position(&self, key: PartKey) -> Option<usize> {
         self.parts.iter().position(|(k, _)| *k == key)
     }
 
-    /// Opening `key` would exceed [`MAX_OPEN_PARTITIONS`].
+    /// Opening `key` would exceed [`MAX_PENDING_PARTITIONS`].
     fn needs_room(&self, key: PartKey) -> bool {
-        self.position(key).is_none() && self.parts.len() >= MAX_OPEN_PARTITIONS
+        self.position(key).is_none() && self.parts.len() >= MAX_PENDING_PARTITIONS
     }
 
     /// The least recently used partition.
@@ -405,10 +440,17 @@ impl<'c> WorkerOutput<'c> {
         } else {
             FLOW_BATCH_ROWS
         };
-        let part = self.flows.part(key, || Vec::with_capacity(rows));
+        // (no capacity reserved: most of up to 256 partitions hold few rows)
+        let part = self.flows.part(key, Vec::new);
         part.pending.push(flow);
-        if part.pending.len() >= rows {
+        let full = part.pending.len() >= rows;
+        self.flows.pending += 1;
+        if full {
             self.flush_flows(key);
+        } else if self.flows.pending > MAX_OPEN_PARTITIONS * rows {
+            if let Some(k) = self.flows.fullest(Vec::len) {
+                self.flush_flows(k);
+            }
         }
     }
 
@@ -442,8 +484,11 @@ impl<'c> WorkerOutput<'c> {
         }
         let full = part.pending.len() >= PACKET_BATCH_ROWS;
         self.row_counts[PACKETS] += 1;
+        self.rows[PACKETS].pending += 1;
         if full {
             self.flush_rows(PACKETS, key);
+        } else {
+            self.cap_pending_rows(PACKETS);
         }
     }
 
@@ -475,8 +520,11 @@ impl<'c> WorkerOutput<'c> {
         push(&mut part.pending);
         let full = part.pending.len() >= PACKET_BATCH_ROWS;
         self.row_counts[table] += 1;
+        self.rows[table].pending += 1;
         if full {
             self.flush_rows(table, key);
+        } else {
+            self.cap_pending_rows(table);
         }
     }
 
@@ -567,10 +615,29 @@ impl<'c> WorkerOutput<'c> {
         }
     }
 
+    /// Past the pending bound, the fullest partition of `table` writes.
+    fn cap_pending_rows(&mut self, table: usize) {
+        if self.rows[table].pending > MAX_OPEN_PARTITIONS * PACKET_BATCH_ROWS {
+            if let Some(k) = self.rows[table].fullest(|r: &Rows| r.len()) {
+                self.flush_rows(table, k);
+            }
+        }
+    }
+
     fn flush_flows(&mut self, key: PartKey) {
+        let needs_file = self
+            .flows
+            .position(key)
+            .is_some_and(|i| self.flows.parts[i].1.file.is_none());
+        if needs_file && self.flows.files_open() >= MAX_OPEN_PARTITIONS {
+            if let Some(old) = self.flows.lru_file(key) {
+                self.close_flows_file(old);
+            }
+        }
         let Some(mut part) = self.flows.remove(key) else {
             return;
         };
+        self.flows.pending -= part.pending.len();
         if !part.pending.is_empty() {
             let batch = {
                 let rows: Vec<FlowRow<'_>> = part
@@ -585,15 +652,24 @@ impl<'c> WorkerOutput<'c> {
                 flows_to_batch(&self.ctx.columns, &self.ctx.flows_schema, &rows)
             };
             part.pending.clear();
+            part.pending.shrink_to(0);
             part.file = self.write_batch("flows", key, batch, part.file.take());
         }
         self.flows.insert(key, part);
     }
 
     fn flush_rows(&mut self, table: usize, key: PartKey) {
+        let t = &self.rows[table];
+        let needs_file = t.position(key).is_some_and(|i| t.parts[i].1.file.is_none());
+        if needs_file && t.files_open() >= MAX_OPEN_PARTITIONS {
+            if let Some(old) = t.lru_file(key) {
+                self.close_rows_file(table, old);
+            }
+        }
         let Some(mut part) = self.rows[table].remove(key) else {
             return;
         };
+        self.rows[table].pending -= part.pending.len();
         if part.pending.len() > 0 {
             let batch = part.pending.finish();
             part.file = self.write_batch(ROW_TABLES[table], key, batch, part.file.take());
@@ -626,6 +702,24 @@ impl<'c> WorkerOutput<'c> {
         self.flush_rows(table, key);
         if let Some(part) = self.rows[table].remove(key) {
             self.stage(part.file);
+        }
+    }
+
+    /// Finish a partition's file (its pending rows written first) but keep
+    /// the partition: its next batch opens a new file.
+    fn close_flows_file(&mut self, key: PartKey) {
+        self.flush_flows(key);
+        if let Some(i) = self.flows.position(key) {
+            let file = self.flows.parts[i].1.file.take();
+            self.stage(file);
+        }
+    }
+
+    fn close_rows_file(&mut self, table: usize, key: PartKey) {
+        self.flush_rows(table, key);
+        if let Some(i) = self.rows[table].position(key) {
+            let file = self.rows[table].parts[i].1.file.take();
+            self.stage(file);
         }
     }
 

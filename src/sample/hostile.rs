@@ -63,11 +63,6 @@ pub fn shapes(n: usize) -> io::Result<Vec<Shape>> {
             "worker choice (address pairs crafted against the former unkeyed mix)",
             steering_pairs(n)?,
         )),
-        per_flow(shape(
-            "fragment_flood",
-            "IP reassembly: first fragments that never complete",
-            fragment_flood(n),
-        )),
         shape(
             "tcp_out_of_order",
             "TCP reassembly: segments with gaps, newest first",
@@ -88,11 +83,12 @@ pub fn shapes(n: usize) -> io::Result<Vec<Shape>> {
             "IP reassembly: overlapping pieces of few datagrams",
             fragment_overlaps(n),
         ),
-        shape(
+        // (a DNS response ends its UDP flow: one flow a packet)
+        per_flow(shape(
             "dns_pointer_chains",
             "DNS names: compression pointers to pointers",
             dns_pointer_chains(n)?,
-        ),
+        )),
         shape(
             "ipv6_extension_chains",
             "decoder: IPv6 extension headers back to back",
