@@ -129,7 +129,7 @@ pub fn shapes(n: usize) -> io::Result<Vec<Shape>> {
         },
         Shape {
             name: "partition_thrash",
-            attacks: "date partitions: one-packet flows cycling through 40 days",
+            attacks: "date partitions: flows ending for 40 days in turn",
             frames: partition_thrash(n)?,
             pcapng_options: 0,
             one_packet_flows: true,
@@ -705,14 +705,23 @@ pub fn pcapng_option_flood(frames: &[(i64, Vec<u8>)], options: usize) -> io::Res
     Ok(w.into_inner())
 }
 
-/// `n` one-packet flows whose start dates cycle through 40 days: more
-/// days than a worker keeps partitions open, each visited in turn.
+/// `n` one-packet TCP flows (SYNs from distinct clients) whose start
+/// dates cycle through 40 days while capture time moves on 400 s a
+/// packet: each flow ends idle (300 s) as time passes, so finished flows
+/// arrive for the 40 days in turn, more than a worker keeps files open.
 pub fn partition_thrash(n: usize) -> io::Result<Vec<(i64, Vec<u8>)>> {
-    let mut frames = one_packet_flows(n)?;
-    for (i, (t, _)) in frames.iter_mut().enumerate() {
-        *t += (i % 40) as i64 * 86_400_000_000_000;
-    }
-    Ok(frames)
+    (0..n)
+        .map(|i| {
+            let client = [10, 11, (i >> 8) as u8, i as u8];
+            let port = 1024 + (i >> 16) as u16;
+            let ts =
+                SAMPLE_START_NS + (i % 40) as i64 * 86_400_000_000_000 + i as i64 * 400_000_000_000;
+            Ok((
+                ts,
+                tcp4(client, [10, 11, 255, 1], port, 443, 1, None, "S", &[])?,
+            ))
+        })
+        .collect()
 }
 
 /// `n` one-packet IPv6 UDP flows between pseudo-random addresses: the
