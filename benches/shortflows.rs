@@ -16,13 +16,11 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::net::Ipv4Addr;
 
-use etherparse::PacketBuilder;
 use wa1kpcap::capture::writer::PcapWriter;
 use wa1kpcap::capture::LinkType;
-use wa1kpcap::sample::{dns_message, tls_client_hello, tls_server_hello, udp4, SAMPLE_START_NS};
-
-const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
-const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
+use wa1kpcap::sample::{
+    dns_message, tcp4 as tcp, tls_client_hello, tls_server_hello, udp4, SAMPLE_START_NS,
+};
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args()
@@ -51,37 +49,6 @@ fn main() -> io::Result<()> {
     w.into_inner().flush()?;
     eprintln!("{out}: {packets} packets");
     Ok(())
-}
-
-/// One TCP segment (Ethernet, IPv4).
-#[allow(clippy::too_many_arguments)]
-fn tcp(
-    src: [u8; 4],
-    dst: [u8; 4],
-    sp: u16,
-    dp: u16,
-    seq: u32,
-    ack: Option<u32>,
-    flags: &str,
-    payload: &[u8],
-) -> io::Result<Vec<u8>> {
-    let mut b = PacketBuilder::ethernet2(MAC_A, MAC_B)
-        .ipv4(src, dst, 64)
-        .tcp(sp, dp, seq, 64240);
-    for f in flags.chars() {
-        b = match f {
-            'S' => b.syn(),
-            'F' => b.fin(),
-            'P' => b.psh(),
-            _ => b,
-        };
-    }
-    if let Some(a) = ack {
-        b = b.ack(a);
-    }
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).map_err(io::Error::other)?;
-    Ok(out)
 }
 
 /// The n-th distinct client: address 10.x.y.z from `i` (distinct for

@@ -85,8 +85,8 @@ for t in "${targets[@]}"; do
   while kill -0 "$pid" 2> /dev/null; do
     sleep 20
     if [ "$(since_new "$log")" -ge "$plateau" ]; then
-      pkill -INT -f "fuzz/target/.*/$t " 2> /dev/null || true
-      pkill -INT -f "fuzz/target/.*/$t\$" 2> /dev/null || true
+      # (cargo fuzz starts the target by a path relative to fuzz/)
+      pkill -INT -f "^target/[^ ]*/release/$t( |\$)" 2> /dev/null || true
     fi
   done
   wait "$pid" || true

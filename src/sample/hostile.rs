@@ -11,7 +11,7 @@ use std::io;
 
 use etherparse::PacketBuilder;
 
-use super::{ethernet, ipv4_header, tls_client_hello, SAMPLE_START_NS};
+use super::{ethernet, ipv4_header, tcp4, tls_client_hello, SAMPLE_START_NS};
 
 /// A capture shape: its name, what it attacks, and its frames.
 pub struct Shape {
@@ -154,37 +154,6 @@ fn build(
     b: etherparse::PacketBuilderStep<etherparse::UdpHeader>,
     payload: &[u8],
 ) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).map_err(io::Error::other)?;
-    Ok(out)
-}
-
-/// One TCP segment, IPv4, flags by letter (S, A, P, F).
-#[allow(clippy::too_many_arguments)]
-fn tcp4(
-    src: [u8; 4],
-    dst: [u8; 4],
-    sp: u16,
-    dp: u16,
-    seq: u32,
-    ack: Option<u32>,
-    flags: &str,
-    payload: &[u8],
-) -> io::Result<Vec<u8>> {
-    let mut b = PacketBuilder::ethernet2(MAC_A, MAC_B)
-        .ipv4(src, dst, 64)
-        .tcp(sp, dp, seq, 64240);
-    for f in flags.chars() {
-        b = match f {
-            'S' => b.syn(),
-            'F' => b.fin(),
-            'P' => b.psh(),
-            _ => b,
-        };
-    }
-    if let Some(a) = ack {
-        b = b.ack(a);
-    }
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).map_err(io::Error::other)?;
     Ok(out)

@@ -171,6 +171,38 @@ impl Tcp {
     }
 }
 
+/// One TCP segment (Ethernet, IPv4), flags by letter (S, P, F), ACK
+/// when `ack` is given: the generators' segment builder.
+#[allow(clippy::too_many_arguments)]
+pub fn tcp4(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sp: u16,
+    dp: u16,
+    seq: u32,
+    ack: Option<u32>,
+    flags: &str,
+    payload: &[u8],
+) -> io::Result<Vec<u8>> {
+    let mut b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC)
+        .ipv4(src, dst, 64)
+        .tcp(sp, dp, seq, 64240);
+    for f in flags.chars() {
+        b = match f {
+            'S' => b.syn(),
+            'F' => b.fin(),
+            'P' => b.psh(),
+            _ => b,
+        };
+    }
+    if let Some(a) = ack {
+        b = b.ack(a);
+    }
+    let mut out = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut out, payload).map_err(io::Error::other)?;
+    Ok(out)
+}
+
 /// One UDP datagram (Ethernet, IPv4).
 pub fn udp4(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, payload: &[u8]) -> io::Result<Vec<u8>> {
     let b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC)

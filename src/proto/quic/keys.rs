@@ -294,7 +294,21 @@ pub fn seal_client_initial(
     frames: &[u8],
     pad: bool,
 ) -> Option<Vec<u8>> {
-    let keys = InitialKeys::client(version, dcid)?;
+    seal_client_initial_keyed(dcid, version, dcid, scid, pn, frames, pad)
+}
+
+/// [`seal_client_initial`] with keys from `keys_dcid` (the client's
+/// original DCID, once the server picked another).
+pub fn seal_client_initial_keyed(
+    keys_dcid: &[u8],
+    version: u32,
+    dcid: &[u8],
+    scid: &[u8],
+    pn: u32,
+    frames: &[u8],
+    pad: bool,
+) -> Option<Vec<u8>> {
+    let keys = InitialKeys::client(version, keys_dcid)?;
     let type_bits = if version == super::VERSION_2 { 1 } else { 0 };
     seal_with(&keys, type_bits, version, dcid, scid, pn, frames, pad)
 }

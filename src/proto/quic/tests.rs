@@ -403,9 +403,7 @@ fn seal_keyed(
     frames: &[u8],
     pad: bool,
 ) -> Vec<u8> {
-    let keys = InitialKeys::client(version, keys_dcid).unwrap();
-    let type_bits = if version == VERSION_2 { 1 } else { 0 };
-    seal_with(&keys, type_bits, version, dcid, scid, pn, frames, pad).unwrap()
+    seal_client_initial_keyed(keys_dcid, version, dcid, scid, pn, frames, pad).unwrap()
 }
 
 const DCID: &[u8] = b"\x01\x02\x03\x04\x05\x06\x07\x08";
