@@ -146,21 +146,8 @@ impl Tcp {
                 self.cseq,
             ),
         };
-        let mut b = PacketBuilder::ethernet2(smac, dmac)
-            .ipv4(src, dst, 64)
-            .tcp(sp, dp, seq, 64240);
-        for f in flags.chars() {
-            b = match f {
-                'S' => b.syn(),
-                'F' => b.fin(),
-                'R' => b.rst(),
-                'P' => b.psh(),
-                'A' => b.ack(ack),
-                _ => b,
-            };
-        }
-        let mut out = Vec::with_capacity(b.size(payload.len()));
-        b.write(&mut out, payload).map_err(io::Error::other)?;
+        let ack = flags.contains('A').then_some(ack);
+        let out = tcp_frame((smac, dmac), (src, dst), (sp, dp), seq, ack, flags, payload)?;
         let used =
             payload.len() as u32 + u32::from(flags.contains('S')) + u32::from(flags.contains('F'));
         match dir {
@@ -171,7 +158,7 @@ impl Tcp {
     }
 }
 
-/// One TCP segment (Ethernet, IPv4), flags by letter (S, P, F), ACK
+/// One TCP segment (Ethernet, IPv4), flags by letter (S, R, P, F), ACK
 /// when `ack` is given: the generators' segment builder.
 #[allow(clippy::too_many_arguments)]
 pub fn tcp4(
@@ -184,13 +171,28 @@ pub fn tcp4(
     flags: &str,
     payload: &[u8],
 ) -> io::Result<Vec<u8>> {
-    let mut b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC)
+    let macs = (CLIENT_MAC, SERVER_MAC);
+    tcp_frame(macs, (src, dst), (sp, dp), seq, ack, flags, payload)
+}
+
+/// [`tcp4`] between the MAC addresses `macs` (source, destination).
+fn tcp_frame(
+    macs: ([u8; 6], [u8; 6]),
+    (src, dst): ([u8; 4], [u8; 4]),
+    (sp, dp): (u16, u16),
+    seq: u32,
+    ack: Option<u32>,
+    flags: &str,
+    payload: &[u8],
+) -> io::Result<Vec<u8>> {
+    let mut b = PacketBuilder::ethernet2(macs.0, macs.1)
         .ipv4(src, dst, 64)
         .tcp(sp, dp, seq, 64240);
     for f in flags.chars() {
         b = match f {
             'S' => b.syn(),
             'F' => b.fin(),
+            'R' => b.rst(),
             'P' => b.psh(),
             _ => b,
         };
