@@ -4,7 +4,9 @@
 Options are the analyzer's, by the same names as ``Wa1kPcap``'s arguments
 (``udp_timeout``, ``filter_ack``, ``bpf_filter``, ``app_layer_parsing`` …,
 ``threads``, ``stitch``, ``max_memory_mib``: 512 MiB unless given, ``None``
-or 0 for no bound). Their defaults are those of
+or 0 for no bound; ``hash_seed``, the key that spreads a large capture's
+packets over the workers, hex digits or an int, else ``WA1KPCAP_HASH_SEED``,
+else a secret drawn per dataset). Their defaults are those of
 ``wa1kpcap convert``, not of ``Wa1kPcap``: no default filter, so the
 tables equal the CLI's dataset row for row (``default_filter=...`` gives
 the reference's).
