@@ -46,6 +46,16 @@ def test_unknown_option_is_rejected(captures):
         _native.analyze([str(captures["sample"])], {"udp_timeot": 3.0})
 
 
+def test_hash_seed_is_hex_digits_or_an_int(captures):
+    with pytest.raises(ValueError, match="hash_seed"):
+        wa1kpcap.read_flows(captures["traffic"], hash_seed="not hex")
+    with pytest.raises(ValueError, match="hash_seed"):
+        wa1kpcap.read_flows(captures["traffic"], hash_seed="f" * 33)
+    a = wa1kpcap.read_flows(captures["traffic"], hash_seed="5eed")
+    b = wa1kpcap.read_flows(captures["traffic"], hash_seed=0x5EED)
+    assert a.num_rows == b.num_rows > 0
+
+
 def test_damaged_capture_keeps_the_flows_before_the_damage(captures, tmp_path):
     whole = Path(captures["traffic"]).read_bytes()
     cut = tmp_path / "cut.pcap"
