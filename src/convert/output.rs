@@ -272,7 +272,9 @@ impl<P> Table<P> {
     }
 
     fn position(&self, key: PartKey) -> Option<usize> {
-        self.parts.iter().position(|(k, _)| *k == key)
+        // Rows mostly come for the partition of the row before (it is
+        // last in the list once used), so look from the end.
+        self.parts.iter().rposition(|(k, _)| *k == key)
     }
 
     /// Opening `key` would exceed [`MAX_PENDING_PARTITIONS`].
@@ -305,7 +307,10 @@ impl<P> Table<P> {
                 self.parts.len() - 1
             }
         };
-        let part = &mut self.parts[i].1;
+        // The partition used last goes last: `position` finds it first.
+        let last = self.parts.len() - 1;
+        self.parts.swap(i, last);
+        let part = &mut self.parts[last].1;
         part.last_used = self.clock;
         part
     }
