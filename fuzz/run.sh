@@ -11,8 +11,7 @@
 #        FUZZ_WORK        corpora and findings (default /tmp/wa1kpcap-fuzz),
 #                         kept outside the repository: seeds come from
 #                         third-party captures and are never committed;
-#                         findings worth keeping become regression tests
-#                         (tests/fuzz_regressions.rs)
+#                         a finding becomes a regression test made by code
 #        FUZZ_PLATEAU     seconds without new coverage that end a target's
 #                         run (default 1800, the plateau of issue 26)
 #        FUZZ_TIMEOUT     per-input limit in seconds (default 1); inputs
