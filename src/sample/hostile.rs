@@ -11,7 +11,9 @@ use std::io;
 
 use etherparse::PacketBuilder;
 
-use super::{ethernet, ipv4_header, tcp4, tls_client_hello, SAMPLE_START_NS};
+use super::{
+    ethernet, ipv4_header, tcp4, tls_client_hello, udp4, CLIENT_MAC, SAMPLE_START_NS, SERVER_MAC,
+};
 
 /// A capture shape: its name, what it attacks, and its frames.
 pub struct Shape {
@@ -145,18 +147,6 @@ fn timed(frames: Vec<Vec<u8>>) -> Vec<(i64, Vec<u8>)> {
         .enumerate()
         .map(|(i, f)| (SAMPLE_START_NS + i as i64 * 1_000, f))
         .collect()
-}
-
-const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 0xa];
-const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 0xb];
-
-fn build(
-    b: etherparse::PacketBuilderStep<etherparse::UdpHeader>,
-    payload: &[u8],
-) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).map_err(io::Error::other)?;
-    Ok(out)
 }
 
 /// A client's handshake, then `data` as segments of at most 1400 bytes
@@ -312,12 +302,12 @@ pub fn steering_addresses(n: usize) -> Vec<(u128, u128)> {
 }
 
 fn udp6(src: [u8; 16], dst: [u8; 16], sp: u16, dp: u16, payload: &[u8]) -> io::Result<Vec<u8>> {
-    build(
-        PacketBuilder::ethernet2(MAC_A, MAC_B)
-            .ipv6(src, dst, 64)
-            .udp(sp, dp),
-        payload,
-    )
+    let b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC)
+        .ipv6(src, dst, 64)
+        .udp(sp, dp);
+    let mut out = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut out, payload).map_err(io::Error::other)?;
+    Ok(out)
 }
 
 /// One TLS-port connection whose 100-byte segments arrive newest first,
@@ -405,12 +395,7 @@ pub fn dns_pointer_chains(n: usize) -> io::Result<Vec<Vec<u8>>> {
     (0..n)
         .map(|i| {
             let client = [10, 4, (i >> 8) as u8, i as u8];
-            build(
-                PacketBuilder::ethernet2(MAC_A, MAC_B)
-                    .ipv4([10, 4, 255, 1], client, 64)
-                    .udp(53, 53000),
-                &m,
-            )
+            udp4([10, 4, 255, 1], client, 53, 53000, &m)
         })
         .collect()
 }
@@ -492,25 +477,12 @@ pub fn tls_many_extensions(n: usize) -> io::Result<Vec<Vec<u8>>> {
 /// `n` frames of connections whose ClientHello carries `count` empty
 /// extensions of distinct types (4 bytes each).
 pub fn tls_hello_with_extensions(n: usize, count: u16) -> io::Result<Vec<Vec<u8>>> {
-    let hello = {
-        let base = tls_client_hello("hostile.example", &["h2"]);
-        // body after the record header (5) and handshake header (4):
-        // version 2, random 32, session id, suites, compression, extensions
-        let body = &base[9..];
-        let mut p = 34;
-        p += 1 + usize::from(body[p]);
-        p += 2 + usize::from(u16::from_be_bytes([body[p], body[p + 1]]));
-        p += 1 + usize::from(body[p]);
-        let mut ext = body[p + 2..].to_vec();
-        for t in 0..count {
-            ext.extend_from_slice(&(0x1000u16.wrapping_add(t)).to_be_bytes());
-            ext.extend_from_slice(&[0, 0]);
-        }
-        let mut hs_body = body[..p].to_vec();
-        hs_body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-        hs_body.extend(ext);
-        handshake_records(1, &hs_body)
-    };
+    let mut extra = Vec::with_capacity(4 * usize::from(count));
+    for t in 0..count {
+        extra.extend_from_slice(&(0x1000u16.wrapping_add(t)).to_be_bytes());
+        extra.extend_from_slice(&[0, 0]);
+    }
+    let hello = handshake_records(&client_hello_with("hostile.example", &["h2"], &extra));
     flows_until(n, |i| {
         tcp_stream(
             [10, 7, (i >> 8) as u8, i as u8],
@@ -522,23 +494,34 @@ pub fn tls_hello_with_extensions(n: usize, count: u16) -> io::Result<Vec<Vec<u8>
     })
 }
 
-/// Bytes of the extensions block of a ClientHello handshake message
-/// (type and length first, as `tls_client_hello` writes it after its record
-/// header).
-fn extensions_len(m: &[u8]) -> usize {
-    let body = &m[4..];
-    let mut p = 34;
-    p += 1 + usize::from(body[p]);
-    p += 2 + usize::from(u16::from_be_bytes([body[p], body[p + 1]]));
-    p += 1 + usize::from(body[p]);
-    body.len() - (p + 2)
+/// The sample's ClientHello handshake message (type, length, body) with
+/// `extra` appended to its extensions block, both lengths grown.
+fn client_hello_with(sni: &str, alpn: &[&str], extra: &[u8]) -> Vec<u8> {
+    let mut m = tls_client_hello(sni, alpn)[5..].to_vec();
+    // after the 4-byte header: version 2, random 32, session id, suites,
+    // compression, then the extensions block's length
+    let mut p = 4 + 34;
+    p += 1 + usize::from(m[p]);
+    p += 2 + usize::from(u16::from_be_bytes([m[p], m[p + 1]]));
+    p += 1 + usize::from(m[p]);
+    m.extend_from_slice(extra);
+    let ext = (m.len() - p - 2) as u16;
+    m[p..p + 2].copy_from_slice(&ext.to_be_bytes());
+    let body = (m.len() - 4) as u32;
+    m[1..4].copy_from_slice(&body.to_be_bytes()[1..]);
+    m
 }
 
-/// A handshake message of `kind` cut into TLS records of at most 16 KiB.
-fn handshake_records(kind: u8, body: &[u8]) -> Vec<u8> {
+/// A handshake message of `kind` (header and body).
+fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut msg = vec![kind];
     msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
     msg.extend_from_slice(body);
+    msg
+}
+
+/// A handshake message cut into TLS records of at most 16 KiB.
+fn handshake_records(msg: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for piece in msg.chunks(16_384) {
         out.extend_from_slice(&[0x16, 3, 3]);
@@ -560,7 +543,7 @@ pub fn tls_many_certificates(n: usize) -> io::Result<Vec<Vec<u8>>> {
     }
     let mut body = (list.len() as u32).to_be_bytes()[1..].to_vec();
     body.extend(list);
-    let certs = handshake_records(11, &body);
+    let certs = handshake_records(&handshake_message(11, &body));
     let hello = tls_client_hello("certs.example", &["h2"]);
     let server_hello = super::tls_server_hello(0xc02f);
     flows_until(n, |i| {
@@ -606,22 +589,12 @@ pub fn http_many_lines(n: usize) -> io::Result<Vec<Vec<u8>>> {
 /// QUIC v1 flows whose client sends a 4 KB hello (a padding extension)
 /// as one-byte CRYPTO frames, 200 to an Initial, in 21 Initials.
 pub fn quic_one_byte_crypto(n: usize) -> io::Result<Vec<Vec<u8>>> {
-    let hello = {
-        let mut m = tls_client_hello("quic.example", &["h3"])[5..].to_vec();
-        let pad = 4000;
-        // extension 21 (padding) appended; message and extension lengths grown
-        let ext_len_at = m.len() - extensions_len(&m);
-        m.extend_from_slice(&21u16.to_be_bytes());
-        m.extend_from_slice(&(pad as u16).to_be_bytes());
-        m.extend(std::iter::repeat_n(0u8, pad));
-        let body = (m.len() - 4) as u32;
-        m[1..4].copy_from_slice(&body.to_be_bytes()[1..]);
-        let ext = (m.len() - ext_len_at) as u16;
-        m[ext_len_at - 2..ext_len_at].copy_from_slice(&ext.to_be_bytes());
-        m
-    };
+    let mut padding = 21u16.to_be_bytes().to_vec();
+    padding.extend_from_slice(&4000u16.to_be_bytes());
+    padding.resize(4 + 4000, 0);
+    let hello = client_hello_with("quic.example", &["h3"], &padding);
     let seal = |dcid: &[u8], pn: u32, frames: &[u8]| {
-        crate::proto::quic::seal_client_initial(1, dcid, b"\xaa\xbb", pn, frames, true)
+        crate::proto::quic::seal_client_initial(dcid, 1, dcid, b"\xaa\xbb", pn, frames, true)
             .ok_or_else(|| io::Error::other("QUIC v1 keys"))
     };
     flows_until(n, |i| {
@@ -637,12 +610,7 @@ pub fn quic_one_byte_crypto(n: usize) -> io::Result<Vec<Vec<u8>>> {
                 frames.extend_from_slice(&[1, byte]);
             }
             let packet = seal(&dcid, pn as u32, &frames)?;
-            out.push(build(
-                PacketBuilder::ethernet2(MAC_A, MAC_B)
-                    .ipv4(c, s, 64)
-                    .udp(50000, 443),
-                &packet,
-            )?);
+            out.push(udp4(c, s, 50000, 443, &packet)?);
         }
         Ok(out)
     })

@@ -283,23 +283,11 @@ pub fn open_client_initial(packet: &LongPacket<'_>) -> Result<Vec<u8>, QuicAnoma
 
 // ---- Sealing: fixtures and generators only (tests, `sample::hostile`).
 
-/// A protected client Initial of `version` (keys from `dcid`): 4-byte
-/// packet number `pn`, `frames` padded to at least 1162 bytes of payload
-/// when `pad`. `None` for a version without known keys.
+/// A protected client Initial of `version` with keys from `keys_dcid`
+/// (the client's original DCID; `dcid` itself unless the server picked
+/// another): 4-byte packet number `pn`, `frames` padded to at least 1162
+/// bytes of payload when `pad`. `None` for a version without known keys.
 pub fn seal_client_initial(
-    version: u32,
-    dcid: &[u8],
-    scid: &[u8],
-    pn: u32,
-    frames: &[u8],
-    pad: bool,
-) -> Option<Vec<u8>> {
-    seal_client_initial_keyed(dcid, version, dcid, scid, pn, frames, pad)
-}
-
-/// [`seal_client_initial`] with keys from `keys_dcid` (the client's
-/// original DCID, once the server picked another).
-pub fn seal_client_initial_keyed(
     keys_dcid: &[u8],
     version: u32,
     dcid: &[u8],

@@ -403,7 +403,7 @@ fn seal_keyed(
     frames: &[u8],
     pad: bool,
 ) -> Vec<u8> {
-    seal_client_initial_keyed(keys_dcid, version, dcid, scid, pn, frames, pad).unwrap()
+    seal_client_initial(keys_dcid, version, dcid, scid, pn, frames, pad).unwrap()
 }
 
 const DCID: &[u8] = b"\x01\x02\x03\x04\x05\x06\x07\x08";
