@@ -234,7 +234,7 @@ struct Part<P> {
 struct Table<P> {
     parts: Vec<(PartKey, Part<P>)>,
     clock: u64,
-    /// Rows pending in all its partitions: past [`Table::pending_cap`]
+    /// Rows pending in all its partitions: past sixteen batches' worth
     /// the fullest partition writes its batch, so memory holds what
     /// sixteen open partitions held, however many wait.
     pending: usize,
@@ -657,7 +657,11 @@ impl<'c> WorkerOutput<'c> {
                 flows_to_batch(&self.ctx.columns, &self.ctx.flows_schema, &rows)
             };
             part.pending.clear();
-            part.pending.shrink_to(0);
+            // Many partitions: a written one keeps no batch's capacity
+            // (up to 256 of them would); few: it keeps it for the next.
+            if self.flows.parts.len() > MAX_OPEN_PARTITIONS {
+                part.pending.shrink_to(0);
+            }
             part.file = self.write_batch("flows", key, batch, part.file.take());
         }
         self.flows.insert(key, part);

@@ -240,9 +240,6 @@ impl AppTracker {
                 scanner.update(dir, bytes);
                 match scanner.walk_end(dir) {
                     None if !full => Some(Mode::Http),
-                    // Not HTTP after all (an SMTP or IMAP client's
-                    // commands), or a CONNECT/Upgrade tunnel: TLS may
-                    // follow.
                     // A first head past the bound: said, not dropped.
                     Some(WalkEnd::NotHttp(why) | WalkEnd::Malformed(why))
                         if why == crate::proto::http::HEAD_TOO_LONG =>
@@ -250,6 +247,9 @@ impl AppTracker {
                         self.info.too_long(sink.anomalies, "http");
                         None
                     }
+                    // Not HTTP after all (an SMTP or IMAP client's
+                    // commands), or a CONNECT/Upgrade tunnel: TLS may
+                    // follow.
                     Some(WalkEnd::NotHttp(_) | WalkEnd::Tunnel) if !full => Some(Mode::Scan(0)),
                     // Freed once its walk ended or the bound cut it.
                     _ => None,
